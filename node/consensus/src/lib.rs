@@ -1,0 +1,1 @@
+//! purse-consensus — Tendermint BFT consensus as a pure state machine: inputs in, effects out, no IO.
