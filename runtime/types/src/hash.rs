@@ -275,7 +275,10 @@ mod tests {
         let c = Hash::digest(Domain::TxId, b"c");
         assert_eq!(merkle_list_root(Domain::TxRoot, &[]), Hash::ZERO);
         assert_ne!(merkle_list_root(Domain::TxRoot, &[a, b]), merkle_list_root(Domain::TxRoot, &[b, a]));
-        assert_ne!(merkle_list_root(Domain::TxRoot, &[a, b, c]), merkle_list_root(Domain::ReceiptRoot, &[a, b, c]));
+        assert_ne!(
+            merkle_list_root(Domain::TxRoot, &[a, b, c]),
+            merkle_list_root(Domain::ReceiptRoot, &[a, b, c])
+        );
         assert_ne!(merkle_list_root(Domain::TxRoot, &[a]), a);
         assert_ne!(merkle_list_root(Domain::TxRoot, &[a, b, c]), merkle_list_root(Domain::TxRoot, &[a, b]));
     }

@@ -1,0 +1,148 @@
+//! Fixtures shared by the purse-types integration tests: one sample of every wire type.
+
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use purse_types::*;
+
+pub fn key(i: u8) -> Keypair {
+    Keypair::from_seed(&[i; 32])
+}
+
+pub fn chain() -> ChainId {
+    ChainId::new("purse-vectors").unwrap()
+}
+
+pub fn coin(amount: u128) -> Coin {
+    Coin { asset: AssetId::native(), amount: Amount(amount) }
+}
+
+pub fn tx(payload: Payload) -> Transaction {
+    Transaction {
+        chain_id: chain(),
+        sender: key(1).public().address(),
+        nonce: 7,
+        expiry_height: 1_000,
+        max_fee: Amount(2_500),
+        payload,
+    }
+}
+
+/// One payload of every variant, in tag order.
+pub fn payloads() -> Vec<(&'static str, Payload)> {
+    let to = key(2).public().address();
+    vec![
+        ("transfer", Payload::Transfer { to, coin: coin(12_345) }),
+        (
+            "create_asset",
+            Payload::CreateAsset {
+                symbol: "EUR".into(),
+                decimals: 2,
+                flags: AssetFlags { authorization_required: true, freezable: true, clawback_enabled: false },
+            },
+        ),
+        ("mint", Payload::Mint { to, coin: coin(1) }),
+        ("burn", Payload::Burn { coin: coin(2) }),
+        (
+            "deploy",
+            Payload::Deploy {
+                code: vec![0, 97, 115, 109],
+                init_args: vec![1, 2],
+                admin: Some(to),
+                fuel_limit: 1_000_000,
+            },
+        ),
+        (
+            "call",
+            Payload::Call {
+                contract: Address::contract(&to, 3),
+                method: "earn".into(),
+                args: vec![9, 9],
+                funds: vec![coin(5)],
+                fuel_limit: 50_000,
+            },
+        ),
+        (
+            "upgrade",
+            Payload::Upgrade {
+                contract: Address::contract(&to, 3),
+                code: vec![1],
+                migrate_args: vec![],
+                fuel_limit: 7,
+            },
+        ),
+        (
+            "confidential_transfer",
+            Payload::Confidential(ConfidentialOp::Transfer {
+                asset: AssetId::native(),
+                to,
+                bundle: vec![4; 8],
+            }),
+        ),
+        (
+            "governance_propose",
+            Payload::Governance(GovernanceOp::Propose {
+                action: GovernanceAction::ValidatorSetChange {
+                    updates: vec![ValidatorUpdate { public_key: key(9).public(), power: 10 }],
+                },
+            }),
+        ),
+        (
+            "governance_vote",
+            Payload::Governance(GovernanceOp::Vote {
+                proposal: Hash::digest(Domain::Proposal, b"p"),
+                approve: true,
+            }),
+        ),
+    ]
+}
+
+pub fn validator_set() -> ValidatorSet {
+    ValidatorSet::new(
+        (1..=4).map(|i| Validator { public_key: key(i).public(), power: u64::from(i) * 10 }).collect(),
+    )
+    .unwrap()
+}
+
+pub fn vote() -> Vote {
+    Vote {
+        height: 42,
+        round: 1,
+        kind: VoteKind::Precommit,
+        block_id: Some(Hash::digest(Domain::BlockId, b"block")),
+        validator: key(3).public(),
+    }
+}
+
+pub fn certificate() -> CommitCertificate {
+    let set = validator_set();
+    let mut cert = CommitCertificate {
+        height: 42,
+        round: 1,
+        block_id: Hash::digest(Domain::BlockId, b"block"),
+        signatures: vec![],
+    };
+    for (i, v) in set.validators().iter().enumerate().take(3) {
+        let k = (1..=4).map(key).find(|k| k.public() == v.public_key).unwrap();
+        let sig = cert.vote_for(k.public()).sign(&chain(), &k).signature;
+        cert.signatures.push(CommitSig { validator_index: i as u16, signature: sig });
+    }
+    cert
+}
+
+pub fn header() -> Header {
+    Header {
+        chain_id: chain(),
+        height: 43,
+        round: 0,
+        parent: Hash::digest(Domain::BlockId, b"block"),
+        timestamp_ms: 1_764_000_000_000,
+        proposer: key(1).public(),
+        tx_root: Hash::digest(Domain::TxRoot, b"t"),
+        state_root: Hash::digest(Domain::StateNode, b"s"),
+        receipt_root: Hash::digest(Domain::ReceiptRoot, b"r"),
+        validator_set_hash: validator_set().hash(),
+        next_validator_set_hash: validator_set().hash(),
+        last_commit_hash: certificate().hash(),
+        evidence_root: Hash::ZERO,
+    }
+}
