@@ -23,7 +23,7 @@ pub use block::{Block, BlockError, BlockId, CertificateError, CommitCertificate,
 pub use chain::{sign_bytes, ChainId, ChainIdError, SignKind};
 pub use codec::{decode, decode_with_limit, encode, CodecError};
 pub use hash::{merkle_list_root, Domain, Hash, Hasher};
-pub use keys::{verify, verify_batch, KeyError, Keypair, PublicKey, Signature, SignatureError};
+pub use keys::{verify, verify_batch, BatchItem, KeyError, Keypair, PublicKey, Signature, SignatureError};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use tx::{
     AssetFlags, Coin, ConfidentialOp, GovernanceAction, GovernanceOp, Payload, Role, SignedTransaction,

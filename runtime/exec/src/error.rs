@@ -1,0 +1,137 @@
+//! Errors: failures of a transaction (deterministic, recorded in its receipt) and failures of the runtime
+//! itself (storage or corrupted state: the block cannot be applied on this node).
+
+use purse_state::StateError;
+
+/// Why a transaction failed. Each has a stable machine-readable code used in receipts and the RPC.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// Signature does not verify for the attached key.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The transaction names another chain.
+    #[error("transaction is for chain {0}")]
+    WrongChain(String),
+    /// The expiry height has passed.
+    #[error("transaction expired at height {expiry}, block height is {height}")]
+    Expired {
+        /// Expiry height.
+        expiry: u64,
+        /// Current height.
+        height: u64,
+    },
+    /// The sender is not an onboarded account.
+    #[error("sender {0} is not a registered account")]
+    UnknownSender(String),
+    /// The attached key is not the sender's registered key.
+    #[error("the signing key is not the sender's registered key")]
+    WrongKey,
+    /// Nonce is not the next expected one.
+    #[error("nonce {got} does not match the expected {expected}")]
+    BadNonce {
+        /// Expected nonce.
+        expected: u64,
+        /// Nonce in the transaction.
+        got: u64,
+    },
+    /// `max_fee` is below the fee the chain charges.
+    #[error("max fee {max_fee} is below the required fee {required}")]
+    FeeTooLow {
+        /// Fee required.
+        required: u128,
+        /// Max fee offered.
+        max_fee: u128,
+    },
+    /// The sender cannot pay the fee.
+    #[error("insufficient balance to pay the fee of {0}")]
+    CannotPayFee(u128),
+    /// A debit exceeds the balance.
+    #[error("insufficient funds: balance {balance}, needed {needed}")]
+    InsufficientFunds {
+        /// Balance.
+        balance: u128,
+        /// Amount needed.
+        needed: u128,
+    },
+    /// The recipient is not an onboarded account.
+    #[error("recipient {0} is not a registered account")]
+    UnknownRecipient(String),
+    /// The asset does not exist.
+    #[error("unknown asset {0}")]
+    UnknownAsset(String),
+    /// The asset already exists.
+    #[error("asset already exists")]
+    AssetExists,
+    /// The sender lacks a role or is not the asset's issuer.
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    /// Invalid parameters (zero amount, bad symbol, …).
+    #[error("invalid transaction: {0}")]
+    Invalid(String),
+    /// Arithmetic overflow (e.g. supply above u128).
+    #[error("amount overflow")]
+    Overflow,
+    /// The payload kind is not enabled on this chain yet.
+    #[error("{0} transactions are not enabled on this chain")]
+    NotEnabled(&'static str),
+}
+
+impl TxError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::BadSignature => "bad_signature",
+            TxError::WrongChain(_) => "wrong_chain",
+            TxError::Expired { .. } => "expired",
+            TxError::UnknownSender(_) => "unknown_sender",
+            TxError::WrongKey => "wrong_key",
+            TxError::BadNonce { .. } => "bad_nonce",
+            TxError::FeeTooLow { .. } => "fee_too_low",
+            TxError::CannotPayFee(_) => "cannot_pay_fee",
+            TxError::InsufficientFunds { .. } => "insufficient_funds",
+            TxError::UnknownRecipient(_) => "unknown_recipient",
+            TxError::UnknownAsset(_) => "unknown_asset",
+            TxError::AssetExists => "asset_exists",
+            TxError::Unauthorized(_) => "unauthorized",
+            TxError::Invalid(_) => "invalid",
+            TxError::Overflow => "overflow",
+            TxError::NotEnabled(_) => "not_enabled",
+        }
+    }
+}
+
+/// The runtime could not read or decode state: the node's store is broken, not the transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The state backend failed.
+    #[error("state error: {0}")]
+    State(#[from] StateError),
+    /// A stored record does not decode.
+    #[error("corrupted state record at key {key}: {reason}")]
+    Corrupt {
+        /// Hex of the key.
+        key: String,
+        /// Decoder's message.
+        reason: String,
+    },
+    /// The genesis document is invalid.
+    #[error("invalid genesis: {0}")]
+    Genesis(String),
+}
+
+/// Either a transaction failure or a runtime failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The transaction failed (recorded in its receipt).
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// The node failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl From<StateError> for ExecError {
+    fn from(e: StateError) -> Self {
+        ExecError::Runtime(RuntimeError::State(e))
+    }
+}

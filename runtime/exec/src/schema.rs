@@ -1,0 +1,83 @@
+//! The state schema of the native modules: every key the runtime reads or writes, and its record type.
+//!
+//! Keys are a one-byte module tag, a `/`, then fixed-width fields, so no key of one kind can be a prefix-collision
+//! of another. Values are borsh records.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use purse_types::{Address, AssetFlags, AssetId, AssetInfo, PublicKey, Role};
+
+/// `a/<address>` → [`AccountRecord`].
+pub fn account_key(addr: &Address) -> Vec<u8> {
+    key(b'a', &[&addr.0])
+}
+
+/// `b/<address><asset>` → `u128` balance (absent = 0).
+pub fn balance_key(addr: &Address, asset: &AssetId) -> Vec<u8> {
+    key(b'b', &[&addr.0, &asset.0])
+}
+
+/// `s/<asset>` → [`AssetRecord`].
+pub fn asset_key(asset: &AssetId) -> Vec<u8> {
+    key(b's', &[&asset.0])
+}
+
+/// `r/<role><address>` → `()` when the account holds the role.
+pub fn role_key(role: Role, addr: &Address) -> Vec<u8> {
+    key(b'r', &[&[role as u8], &addr.0])
+}
+
+/// `p/<name>` → `u128` chain parameter.
+pub fn param_key(name: &str) -> Vec<u8> {
+    key(b'p', &[name.as_bytes()])
+}
+
+/// `g/chain` → [`ChainRecord`].
+pub fn chain_key() -> Vec<u8> {
+    key(b'g', &[b"chain"])
+}
+
+fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len = 2 + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut k = Vec::with_capacity(len);
+    k.push(tag);
+    k.push(b'/');
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// An onboarded account.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct AccountRecord {
+    /// The key that signs for the account.
+    pub public_key: PublicKey,
+    /// Next expected transaction nonce.
+    pub nonce: u64,
+    /// KYC tier (data only; limits per tier are chain parameters).
+    pub tier: u8,
+}
+
+/// An asset's static info, controls and supply.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct AssetRecord {
+    /// Symbol, decimals, issuer.
+    pub info: AssetInfo,
+    /// Controls fixed at creation.
+    pub flags: AssetFlags,
+    /// Units in circulation (public balances).
+    pub supply: u128,
+    /// Whole-asset freeze.
+    pub frozen: bool,
+}
+
+/// Chain-wide facts fixed at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ChainRecord {
+    /// The chain id.
+    pub chain_id: purse_types::ChainId,
+    /// The native fee asset.
+    pub fee_asset: AssetId,
+    /// Where fees go.
+    pub fee_collector: Address,
+}
