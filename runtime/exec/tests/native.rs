@@ -144,7 +144,7 @@ fn envelope_failures_write_nothing() {
 fn failed_payload_rolls_back_but_keeps_fee_and_nonce() {
     let mut map = genesis(2);
     let too_much = send(1, 2, 0, 5_000_000);
-    let out = execute_block(&map, &ctx(1), &[too_much.clone()]).unwrap();
+    let out = execute_block(&map, &ctx(1), std::slice::from_ref(&too_much)).unwrap();
     assert_eq!(code(&out.receipts[0]), "insufficient_funds");
     assert!(out.receipts[0].fee_paid > 0);
     assert!(out.receipts[0].events.is_empty());
