@@ -1,0 +1,666 @@
+//! One validator's engine: a single thread that feeds inputs to the consensus core and carries out its
+//! effects — WAL first, signer guard before any signature, block building and validation by execution,
+//! atomic commit — then starts the next height.
+
+use crate::context::{
+    core_validator_set, from_wire_proposal, from_wire_vote, sign_vote, to_wire_certificate, to_wire_proposal,
+    PurseCtx,
+};
+use crate::error::EngineError;
+use crate::network::{Inbound, Network};
+use crate::pool::{TxPool, DEFAULT_POOL_CAPACITY};
+use crate::wire::{NetMessage, SignerRecord, WalRecord};
+use purse_consensus as pc;
+use purse_runtime::{execute_block, BlockContext, Genesis};
+use purse_state::{KvStore, PreparedCommit};
+use purse_storage::{CommitBundle, Storage};
+use purse_types::{
+    decode, encode, Block, ChainId, CommitCertificate, Domain, Hash, Header, Keypair, Receipt,
+    SignedProposal, SignedVote, ValidatorSet,
+};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How far ahead of the local clock a proposed block's timestamp may be.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 10_000;
+/// Most WAL records read back on restart.
+pub const MAX_WAL_REPLAY: usize = 100_000;
+/// Most executed-but-undecided blocks cached per height (one per proposal seen).
+pub const MAX_EXECUTED_CACHE: usize = 16;
+
+/// Engine tuning.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Consensus timeouts.
+    pub timeouts: pc::TimeoutConfig,
+    /// Pause after a commit before starting the next height (lets transactions accumulate).
+    pub commit_delay: Duration,
+    /// Most transactions per proposed block.
+    pub max_block_txs: usize,
+    /// Most transaction bytes per proposed block.
+    pub max_block_bytes: usize,
+    /// Transaction pool capacity.
+    pub pool_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            timeouts: pc::TimeoutConfig::default(),
+            commit_delay: Duration::from_millis(200),
+            max_block_txs: 10_000,
+            max_block_bytes: 4 * 1024 * 1024,
+            pool_capacity: DEFAULT_POOL_CAPACITY,
+        }
+    }
+}
+
+/// Something the engine reports to whoever started it (progress displays, tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A block was committed.
+    Committed {
+        /// Height.
+        height: u64,
+        /// Block id.
+        block_id: Hash,
+        /// State root after it.
+        state_root: Hash,
+        /// Round it was decided in.
+        round: u32,
+        /// Its transaction ids.
+        tx_ids: Vec<Hash>,
+        /// How many of them succeeded.
+        succeeded: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Consensus { height: u64, round: u32, step: u8 },
+    NextHeight(u64),
+}
+
+struct Executed {
+    receipts: Vec<Receipt>,
+    prepared: PreparedCommit,
+}
+
+/// Counters of what the engine dropped or rejected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Messages with a bad signature.
+    pub bad_signatures: u64,
+    /// Inputs the core rejected (stale, future, unknown validator, …).
+    pub rejected_inputs: u64,
+    /// Proposed blocks judged invalid.
+    pub invalid_blocks: u64,
+    /// Signatures the signer guard refused.
+    pub refused_signatures: u64,
+}
+
+/// One validator.
+pub struct Engine<S: KvStore, N: Network> {
+    chain_id: ChainId,
+    key: Keypair,
+    genesis_set: ValidatorSet,
+    storage: Storage<S>,
+    core: pc::Consensus<PurseCtx>,
+    signer: pc::SignerGuard<PurseCtx>,
+    net: N,
+    pool: TxPool,
+    config: EngineConfig,
+    executed: HashMap<Hash, Executed>,
+    timers: BinaryHeap<Reverse<(Instant, TimerKind)>>,
+    wal_seq: u64,
+    height_set: (u64, pc::ValidatorSet<PurseCtx>),
+    evidence: Vec<purse_types::Evidence>,
+    events: Option<SyncSender<EngineEvent>>,
+    stats: EngineStats,
+    /// Trace every effect to stderr (`PURSE_DEBUG=1`).
+    debug: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Hash identifying a genesis document (recorded as the block id of height 0).
+pub fn genesis_hash(genesis: &Genesis) -> Hash {
+    let mut h = purse_types::Hasher::new(Domain::BlockId);
+    h.update(b"genesis").update_field(genesis.chain_id.as_str().as_bytes());
+    h.update(&genesis.genesis_time_ms.to_le_bytes());
+    for v in &genesis.validators {
+        h.update(v.public_key.as_bytes()).update(&v.power.to_le_bytes());
+    }
+    for a in &genesis.accounts {
+        h.update(a.public_key.as_bytes()).update(&a.native_balance.0.to_le_bytes()).update(&[a.tier]);
+    }
+    h.finalize()
+}
+
+impl<S: KvStore, N: Network> Engine<S, N> {
+    /// Opens (or initialises from `genesis`) a validator over `storage`.
+    pub fn open(
+        mut storage: Storage<S>,
+        genesis: &Genesis,
+        key: Keypair,
+        net: N,
+        config: EngineConfig,
+        events: Option<SyncSender<EngineEvent>>,
+    ) -> Result<Self, EngineError> {
+        let genesis_set = genesis.validator_set()?;
+        if storage.head().is_none() {
+            let overlay = genesis.build_state(storage.state())?;
+            let prepared = storage.state().prepare_commit(0, &overlay)?;
+            let gh = genesis_hash(genesis);
+            let bundle = CommitBundle {
+                height: 0,
+                block_hash: gh,
+                state_root: prepared.root,
+                header: gh.0.to_vec(),
+                block: Vec::new(),
+                certificate: None,
+                receipts: Vec::new(),
+            };
+            storage.commit_block(bundle, prepared)?;
+        } else if storage.block_info(0)?.map(|b| b.block_hash) != Some(genesis_hash(genesis)) {
+            return Err(EngineError::Genesis("the store was initialised from another genesis".into()));
+        }
+        let signer = match storage.signer_state()? {
+            Some(bytes) => {
+                let rec: SignerRecord =
+                    decode(&bytes).map_err(|e| EngineError::Corrupt(format!("signer state: {e}")))?;
+                pc::SignerGuard::restore(Some(rec.into_last()))
+            }
+            None => pc::SignerGuard::new(),
+        };
+        let core_set = core_validator_set(&genesis_set).map_err(|e| EngineError::Genesis(e.to_string()))?;
+        let params = pc::Params { address: Some(key.public()), timeouts: config.timeouts.clone() };
+        let pool = TxPool::new(config.pool_capacity);
+        let mut engine = Engine {
+            chain_id: genesis.chain_id.clone(),
+            key,
+            genesis_set,
+            storage,
+            core: pc::Consensus::new(params),
+            signer,
+            net,
+            pool,
+            config,
+            executed: HashMap::new(),
+            timers: BinaryHeap::new(),
+            wal_seq: 0,
+            height_set: (1, core_set),
+            evidence: Vec::new(),
+            events,
+            stats: EngineStats::default(),
+            debug: std::env::var_os("PURSE_DEBUG").is_some(),
+        };
+        engine.resume()?;
+        Ok(engine)
+    }
+
+    /// The store (read-only).
+    pub fn storage(&self) -> &Storage<S> {
+        &self.storage
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// The height being decided.
+    pub fn height(&self) -> u64 {
+        self.core.height().unwrap_or(0)
+    }
+
+    fn committed_height(&self) -> u64 {
+        self.storage.head().map(|h| h.height).unwrap_or(0)
+    }
+
+    /// The core's validator set for `height` (proposer priorities advanced once per height from genesis).
+    fn core_set_for(&mut self, height: u64) -> Option<pc::ValidatorSet<PurseCtx>> {
+        if height < self.height_set.0 {
+            let base = core_validator_set(&self.genesis_set).ok()?;
+            self.height_set = (1, base);
+        }
+        while self.height_set.0 < height {
+            self.height_set = (self.height_set.0 + 1, self.height_set.1.advanced());
+        }
+        Some(self.height_set.1.clone())
+    }
+
+    /// Rebuilds the core from the WAL of the current height, or starts the next height.
+    fn resume(&mut self) -> Result<(), EngineError> {
+        let next = self.committed_height() + 1;
+        let entries = self.storage.wal_entries(0, MAX_WAL_REPLAY)?;
+        self.wal_seq = entries.last().map(|(s, _)| s + 1).unwrap_or(0);
+        let mut records = Vec::new();
+        for (_, bytes) in entries {
+            let rec: WalRecord =
+                decode(&bytes).map_err(|e| EngineError::Corrupt(format!("WAL record: {e}")))?;
+            if let WalRecord::StartHeight { height } = rec {
+                records.clear();
+                if height != next {
+                    continue;
+                }
+            }
+            records.push(rec);
+        }
+        let starts_here =
+            matches!(records.first(), Some(WalRecord::StartHeight { height }) if *height == next);
+        if !starts_here {
+            return self.start_height(next);
+        }
+        let set = self.core_set_for(next);
+        let mut inputs = Vec::with_capacity(records.len());
+        for rec in records {
+            let s = set.clone();
+            if let Some(input) = rec.into_input(|_| s) {
+                inputs.push(input);
+            }
+        }
+        let (core, effects) = pc::Consensus::replay(self.core.params().clone(), inputs);
+        self.core = core;
+        self.run_effects(effects)
+    }
+
+    fn start_height(&mut self, height: u64) -> Result<(), EngineError> {
+        let set = self
+            .core_set_for(height)
+            .ok_or_else(|| EngineError::Genesis("validator set unavailable".into()))?;
+        self.executed.clear();
+        // Entries of earlier heights are no longer needed once this height starts.
+        self.storage.wal_truncate(self.wal_seq)?;
+        self.feed(pc::Input::StartHeight { height, validator_set: set })
+    }
+
+    /// Feeds one input to the core and carries out everything that follows from it.
+    fn feed(&mut self, input: pc::Input<PurseCtx>) -> Result<(), EngineError> {
+        match self.core.handle(input) {
+            Ok(effects) => self.run_effects(effects),
+            Err(e) => {
+                if self.debug {
+                    eprintln!("[{}] rejected input: {e:?}", &self.key.public().to_hex()[..6]);
+                }
+                self.stats.rejected_inputs += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn run_effects(&mut self, effects: Vec<pc::Effect<PurseCtx>>) -> Result<(), EngineError> {
+        let mut queue: std::collections::VecDeque<pc::Effect<PurseCtx>> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let follow_up = self.run_effect(effect)?;
+            for input in follow_up {
+                match self.core.handle(input) {
+                    Ok(more) => queue.extend(more),
+                    Err(_) => self.stats.rejected_inputs += 1,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Carries out one effect; returns inputs to feed back.
+    fn run_effect(&mut self, effect: pc::Effect<PurseCtx>) -> Result<Vec<pc::Input<PurseCtx>>, EngineError> {
+        if self.debug {
+            let name = format!("{effect:?}");
+            eprintln!("[{}] effect {}", &self.key.public().to_hex()[..6], &name[..name.len().min(90)]);
+        }
+        match effect {
+            pc::Effect::PersistWal(entry) => {
+                if let Some(rec) = WalRecord::from_input(&entry) {
+                    // Synced before this returns: nothing after it leaves the node first.
+                    self.storage.wal_append(self.wal_seq, &encode(&rec))?;
+                    self.wal_seq += 1;
+                }
+                Ok(vec![])
+            }
+            pc::Effect::SignAndBroadcastProposal(p) => {
+                match self.signer.check_proposal(&p) {
+                    Ok(decision) => self.persist_signer(decision)?,
+                    Err(_) => {
+                        self.stats.refused_signatures += 1;
+                        return Ok(vec![]);
+                    }
+                }
+                let wire = to_wire_proposal(&p).sign(&self.chain_id, &self.key);
+                self.net.broadcast(&NetMessage::Proposal { proposal: wire, block: p.value.clone() });
+                Ok(vec![pc::Input::Proposal(pc::SignedProposal { proposal: p, signature: wire.signature })])
+            }
+            pc::Effect::SignAndBroadcastVote(v) => {
+                match self.signer.check_vote(&v) {
+                    Ok(decision) => self.persist_signer(decision)?,
+                    Err(_) => {
+                        self.stats.refused_signatures += 1;
+                        return Ok(vec![]);
+                    }
+                }
+                let signed = sign_vote(&self.chain_id, &self.key, &v);
+                self.net.broadcast(&NetMessage::Vote(signed));
+                Ok(vec![pc::Input::Vote(pc::SignedVote { vote: v, signature: signed.signature })])
+            }
+            pc::Effect::ScheduleTimeout { height, round, step, duration } => {
+                let code = match step {
+                    pc::TimeoutStep::Propose => 0,
+                    pc::TimeoutStep::Prevote => 1,
+                    pc::TimeoutStep::Precommit => 2,
+                };
+                self.timers.push(Reverse((
+                    Instant::now() + duration,
+                    TimerKind::Consensus { height, round, step: code },
+                )));
+                Ok(vec![])
+            }
+            pc::Effect::RequestValue { height, round } => {
+                let block = self.build_block(height, round)?;
+                Ok(vec![pc::Input::ProposeValue { height, round, value: block }])
+            }
+            pc::Effect::ValidateProposal { height, value, .. } => {
+                let value_id = value.id();
+                let valid = self.validate_block(height, &value)?;
+                if !valid {
+                    if self.debug {
+                        eprintln!("[{}] invalid block at {height}", &self.key.public().to_hex()[..6]);
+                    }
+                    self.stats.invalid_blocks += 1;
+                }
+                Ok(vec![pc::Input::ProposalValidated { height, value_id, valid }])
+            }
+            pc::Effect::Decide { height, round, value, certificate } => {
+                self.commit(height, round, value, &certificate)?;
+                let at = Instant::now() + self.config.commit_delay;
+                self.timers.push(Reverse((at, TimerKind::NextHeight(height + 1))));
+                Ok(vec![])
+            }
+            pc::Effect::Evidence(ev) => {
+                if let pc::Evidence::ConflictingVotes { first, second } = ev {
+                    let a = SignedVote {
+                        vote: crate::context::to_wire_vote(&first.vote),
+                        signature: first.signature,
+                    };
+                    let b = SignedVote {
+                        vote: crate::context::to_wire_vote(&second.vote),
+                        signature: second.signature,
+                    };
+                    let e = purse_types::Evidence::DuplicateVote { a, b };
+                    if self.evidence.len() < purse_types::block::MAX_EVIDENCE_PER_BLOCK
+                        && !self.evidence.contains(&e)
+                    {
+                        self.evidence.push(e);
+                    }
+                }
+                Ok(vec![])
+            }
+        }
+    }
+
+    fn persist_signer(&mut self, decision: pc::SignDecision) -> Result<(), EngineError> {
+        if decision == pc::SignDecision::Fresh {
+            if let Some(last) = self.signer.last_signed() {
+                self.storage.save_signer_state(&encode(&SignerRecord::from_last(last)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parent(&self, height: u64) -> Result<(Hash, u64, Option<CommitCertificate>), EngineError> {
+        if height <= 1 {
+            return Ok((Hash::ZERO, 0, None));
+        }
+        let h = height - 1;
+        let header_bytes =
+            self.storage.header(h)?.ok_or_else(|| EngineError::Corrupt(format!("missing header {h}")))?;
+        let header: Header =
+            decode(&header_bytes).map_err(|e| EngineError::Corrupt(format!("header {h}: {e}")))?;
+        let cert = match self.storage.certificate(h)? {
+            Some(b) => Some(decode(&b).map_err(|e| EngineError::Corrupt(format!("certificate {h}: {e}")))?),
+            None => None,
+        };
+        Ok((header.id(), header.timestamp_ms, cert))
+    }
+
+    fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
+        let (parent, parent_time, last_commit) = self.parent(height)?;
+        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes);
+        let timestamp_ms = now_ms().max(parent_time + 1);
+        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms: timestamp_ms };
+        let out = execute_block(self.storage.state(), &ctx, &txs)?;
+        let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
+        let evidence: Vec<purse_types::Evidence> =
+            self.evidence.iter().filter(|e| e.height() < height).copied().collect();
+        let header = Header {
+            chain_id: self.chain_id.clone(),
+            height,
+            round,
+            parent,
+            timestamp_ms,
+            proposer: self.key.public(),
+            tx_root: Block::compute_tx_root(&txs),
+            state_root: prepared.root,
+            receipt_root: out.receipt_root(),
+            validator_set_hash: self.genesis_set.hash(),
+            next_validator_set_hash: self.genesis_set.hash(),
+            last_commit_hash: Block::commit_hash(last_commit.as_ref()),
+            evidence_root: Block::compute_evidence_root(&evidence),
+        };
+        let block = Block { header, txs, last_commit, evidence };
+        self.cache_executed(block.id(), Executed { receipts: out.receipts, prepared });
+        Ok(block)
+    }
+
+    fn cache_executed(&mut self, id: Hash, ex: Executed) {
+        if self.executed.len() >= MAX_EXECUTED_CACHE {
+            self.executed.clear();
+        }
+        self.executed.insert(id, ex);
+    }
+
+    /// `valid(v)`: the block extends our head, its body matches its header, its certificate and evidence
+    /// verify, and executing it gives the state and receipt roots it claims.
+    fn validate_block(&mut self, height: u64, block: &Block) -> Result<bool, EngineError> {
+        let id = block.id();
+        if self.executed.contains_key(&id) {
+            return Ok(true);
+        }
+        let h = &block.header;
+        let (parent, parent_time, _) = self.parent(height)?;
+        let structural = h.chain_id == self.chain_id
+            && h.height == height
+            && h.parent == parent
+            && h.timestamp_ms > parent_time
+            && h.timestamp_ms <= now_ms() + MAX_CLOCK_DRIFT_MS
+            && self.genesis_set.find(&h.proposer).is_some()
+            && h.validator_set_hash == self.genesis_set.hash()
+            && h.next_validator_set_hash == self.genesis_set.hash()
+            && block.check_body().is_ok()
+            && block.evidence.iter().all(|e| e.verify(&self.chain_id).is_ok() && e.height() < height);
+        if !structural {
+            return Ok(false);
+        }
+        let cert_ok = match (&block.last_commit, height) {
+            (None, 1) => true,
+            (Some(c), h) if h > 1 => c.verify_for(&self.chain_id, &self.genesis_set, h - 1, &parent).is_ok(),
+            _ => false,
+        };
+        if !cert_ok {
+            return Ok(false);
+        }
+        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms: h.timestamp_ms };
+        let out = execute_block(self.storage.state(), &ctx, &block.txs)?;
+        let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
+        if prepared.root != h.state_root || out.receipt_root() != h.receipt_root {
+            return Ok(false);
+        }
+        self.cache_executed(id, Executed { receipts: out.receipts, prepared });
+        Ok(true)
+    }
+
+    fn commit(
+        &mut self,
+        height: u64,
+        round: u32,
+        block: Block,
+        certificate: &pc::CommitCertificate<PurseCtx>,
+    ) -> Result<(), EngineError> {
+        if height <= self.committed_height() {
+            return Ok(()); // replayed decision of a height already in the store
+        }
+        let id = block.id();
+        let ex = match self.executed.remove(&id) {
+            Some(ex) => ex,
+            None => {
+                let ctx = BlockContext {
+                    chain_id: self.chain_id.clone(),
+                    height,
+                    time_ms: block.header.timestamp_ms,
+                };
+                let out = execute_block(self.storage.state(), &ctx, &block.txs)?;
+                let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
+                Executed { receipts: out.receipts, prepared }
+            }
+        };
+        let cert = to_wire_certificate(certificate, &self.genesis_set);
+        let tx_ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
+        let succeeded =
+            ex.receipts.iter().filter(|r| matches!(r.status, purse_types::TxStatus::Success)).count();
+        let bundle = CommitBundle {
+            height,
+            block_hash: id,
+            state_root: block.header.state_root,
+            header: encode(&block.header),
+            block: encode(&block),
+            certificate: Some(encode(&cert)),
+            receipts: tx_ids.iter().zip(&ex.receipts).map(|(id, r)| (*id, encode(r))).collect(),
+        };
+        self.storage.commit_block(bundle, ex.prepared)?;
+        self.pool.remove(&tx_ids);
+        let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
+        self.evidence.retain(|e| !included.contains(&e.id()));
+        self.executed.clear();
+        if let Some(tx) = &self.events {
+            let _ = tx.try_send(EngineEvent::Committed {
+                height,
+                block_id: id,
+                state_root: block.header.state_root,
+                round,
+                tx_ids,
+                succeeded,
+            });
+        }
+        Ok(())
+    }
+
+    /// Handles one inbound item.
+    pub fn on_inbound(&mut self, inbound: Inbound) -> Result<bool, EngineError> {
+        match inbound {
+            Inbound::Stop => return Ok(false),
+            Inbound::Submit(tx) => {
+                if self.pool.add(tx.clone()).is_ok() {
+                    self.net.broadcast(&NetMessage::Tx(tx));
+                }
+            }
+            Inbound::Net(NetMessage::Tx(tx)) => {
+                let _ = self.pool.add(tx);
+            }
+            Inbound::Net(NetMessage::Vote(v)) => {
+                if v.verify(&self.chain_id).is_err() {
+                    self.stats.bad_signatures += 1;
+                } else {
+                    self.feed(pc::Input::Vote(from_wire_vote(&v)))?;
+                }
+            }
+            Inbound::Net(NetMessage::Proposal { proposal, block }) => {
+                self.on_proposal(proposal, block)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn on_proposal(&mut self, proposal: SignedProposal, block: Block) -> Result<(), EngineError> {
+        if proposal.verify(&self.chain_id).is_err() {
+            self.stats.bad_signatures += 1;
+            return Ok(());
+        }
+        match from_wire_proposal(&proposal, block) {
+            Some(p) => self.feed(pc::Input::Proposal(p)),
+            None => {
+                self.stats.bad_signatures += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn fire_due_timers(&mut self) -> Result<(), EngineError> {
+        let now = Instant::now();
+        while let Some(Reverse((at, _))) = self.timers.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, kind))) = self.timers.pop() else { break };
+            match kind {
+                TimerKind::Consensus { height, round, step } => {
+                    let step = match step {
+                        0 => pc::TimeoutStep::Propose,
+                        1 => pc::TimeoutStep::Prevote,
+                        _ => pc::TimeoutStep::Precommit,
+                    };
+                    self.feed(pc::Input::TimeoutElapsed { height, round, step })?;
+                }
+                TimerKind::NextHeight(h) => {
+                    if self.committed_height() + 1 == h && self.height() < h {
+                        self.start_height(h)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until [`Inbound::Stop`] arrives or the inbox closes.
+    pub fn run(mut self, inbox: Receiver<Inbound>) -> Result<Self, EngineError> {
+        loop {
+            self.fire_due_timers()?;
+            let wait = self
+                .timers
+                .peek()
+                .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_millis(100));
+            match inbox.recv_timeout(wait) {
+                Ok(msg) => {
+                    if !self.on_inbound(msg)? {
+                        return Ok(self);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(self),
+            }
+        }
+    }
+
+    /// Pending transactions.
+    pub fn pool_len(&self) -> usize {
+        self.pool.len()
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    /// The block at `height`, decoded.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, EngineError> {
+        match self.storage.block(height)? {
+            Some(b) if height > 0 => {
+                decode(&b).map(Some).map_err(|e| EngineError::Corrupt(format!("block {height}: {e}")))
+            }
+            _ => Ok(None),
+        }
+    }
+}

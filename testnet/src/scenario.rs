@@ -1,0 +1,288 @@
+//! The wallet scenario on a local net: e-money reload, merchant payments, partial refunds, person-to-person
+//! transfers and redemption, followed by the invariant checks and a summary.
+
+use crate::localnet::{open_storage, LocalNet};
+use crate::TestnetError;
+use purse_engine::EngineEvent;
+use purse_runtime::schema;
+use purse_types::{
+    decode, Address, Amount, AssetId, Coin, Hash, Keypair, Payload, SignedTransaction, Transaction,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+/// What the scenario measured.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Validators.
+    pub validators: usize,
+    /// Highest height every validator committed.
+    pub height: u64,
+    /// Transactions submitted.
+    pub submitted: usize,
+    /// Transactions committed.
+    pub committed: usize,
+    /// Committed and successful.
+    pub succeeded: usize,
+    /// Wall time of the load phases.
+    pub elapsed: Duration,
+    /// Submit-to-commit latency percentiles (p50, p99).
+    pub latency_p50: Duration,
+    /// p99 latency.
+    pub latency_p99: Duration,
+    /// Heights at which validators disagreed (must be empty).
+    pub divergent_heights: Vec<u64>,
+    /// EUR reloaded (minted).
+    pub reloaded: u128,
+    /// EUR redeemed (burned).
+    pub redeemed: u128,
+    /// EUR supply recorded by the chain.
+    pub supply: u128,
+    /// Sum of all EUR balances.
+    pub balances: u128,
+}
+
+impl Summary {
+    /// Whether every invariant held.
+    pub fn ok(&self) -> bool {
+        self.divergent_heights.is_empty()
+            && self.committed == self.submitted
+            && self.succeeded == self.submitted
+            && self.supply == self.reloaded - self.redeemed
+            && self.balances == self.supply
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct Driver<'a> {
+    net: &'a LocalNet,
+    nonces: HashMap<Address, u64>,
+    submitted_at: HashMap<Hash, Instant>,
+    latencies: Vec<Duration>,
+    committed: usize,
+    succeeded: usize,
+    submitted: usize,
+    /// Per validator: height → (block id, state root).
+    chains: Vec<BTreeMap<u64, (Hash, Hash)>>,
+    next_node: usize,
+    verbose: bool,
+}
+
+impl<'a> Driver<'a> {
+    fn tx(&mut self, key: &Keypair, payload: Payload) -> SignedTransaction {
+        let sender = key.public().address();
+        let nonce = self.nonces.entry(sender).or_insert(0);
+        let t = Transaction {
+            chain_id: self.net.genesis.chain_id.clone(),
+            sender,
+            nonce: *nonce,
+            expiry_height: u64::MAX,
+            max_fee: Amount(1_000_000),
+            payload,
+        };
+        *nonce += 1;
+        t.sign(key)
+    }
+
+    fn submit(&mut self, tx: SignedTransaction) -> Result<(), TestnetError> {
+        self.submitted_at.insert(tx.id(), Instant::now());
+        self.submitted += 1;
+        let node = self.next_node;
+        self.next_node = (self.next_node + 1) % self.net.nodes.len();
+        self.net.submit(node, tx)
+    }
+
+    /// Waits until every submitted transaction is committed (as seen by validator 0).
+    fn settle(&mut self, phase: &str, timeout: Duration) -> Result<(), TestnetError> {
+        let deadline = Instant::now() + timeout;
+        while !self.submitted_at.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TestnetError::Scenario(format!(
+                    "{phase}: {} transactions not committed within {timeout:?}",
+                    self.submitted_at.len()
+                )));
+            }
+            match self.net.events.recv_timeout(left.min(Duration::from_millis(500))) {
+                Ok((
+                    node,
+                    EngineEvent::Committed { height, block_id, state_root, tx_ids, succeeded, round },
+                )) => {
+                    if let Some(c) = self.chains.get_mut(node) {
+                        c.insert(height, (block_id, state_root));
+                    }
+                    if node == 0 {
+                        let now = Instant::now();
+                        for id in &tx_ids {
+                            if let Some(t) = self.submitted_at.remove(id) {
+                                self.latencies.push(now - t);
+                                self.committed += 1;
+                            }
+                        }
+                        self.succeeded += succeeded;
+                        if self.verbose && !tx_ids.is_empty() {
+                            println!("  height {height:>4} round {round}: {:>5} txs", tx_ids.len());
+                        }
+                    }
+                }
+                Err(_) => continue,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the scenario with `rounds` payment rounds; prints progress when `verbose`.
+pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, TestnetError> {
+    let keys = net.keys.clone();
+    let eur = AssetId::new(&keys.issuer.public().address(), "EUR");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut d = Driver {
+        net,
+        nonces: HashMap::new(),
+        submitted_at: HashMap::new(),
+        latencies: Vec::new(),
+        committed: 0,
+        succeeded: 0,
+        submitted: 0,
+        chains: vec![BTreeMap::new(); net.nodes.len()],
+        next_node: 0,
+        verbose,
+    };
+    let wait = Duration::from_secs(120);
+    let start = Instant::now();
+    let coin = |amount: u128| Coin { asset: eur, amount: Amount(amount) };
+
+    // 1. E-money reload: the issuer mints EUR into every wallet against an external payment.
+    println!("[1/5] reload: issuer mints e-money into {} wallets", keys.wallets.len());
+    let mut reloaded = 0u128;
+    for w in &keys.wallets {
+        let amount = 50_000 + u128::from(rng.below(50_000));
+        reloaded += amount;
+        let tx = d.tx(&keys.issuer, Payload::Mint { to: w.public().address(), coin: coin(amount) });
+        d.submit(tx)?;
+    }
+    d.settle("reload", wait)?;
+
+    // 2. Payments at merchants.
+    println!("[2/5] payments: {rounds} rounds of wallet → merchant payments");
+    let mut paid: Vec<(usize, usize, u128)> = Vec::new();
+    for _ in 0..rounds {
+        for (wi, w) in keys.wallets.iter().enumerate() {
+            let mi = rng.below(keys.merchants.len() as u64) as usize;
+            let amount = 100 + u128::from(rng.below(900));
+            paid.push((wi, mi, amount));
+            let tx =
+                d.tx(w, Payload::Transfer { to: keys.merchants[mi].public().address(), coin: coin(amount) });
+            d.submit(tx)?;
+        }
+    }
+    d.settle("payments", wait)?;
+
+    // 3. Partial refunds of every tenth payment.
+    println!("[3/5] refunds: merchants refund part of every tenth payment");
+    for (wi, mi, amount) in paid.iter().step_by(10) {
+        let tx = d.tx(
+            &keys.merchants[*mi],
+            Payload::Transfer { to: keys.wallets[*wi].public().address(), coin: coin(amount / 2) },
+        );
+        d.submit(tx)?;
+    }
+    d.settle("refunds", wait)?;
+
+    // 4. Person-to-person transfers.
+    println!("[4/5] p2p: wallets send to each other");
+    for (wi, w) in keys.wallets.iter().enumerate() {
+        let to = (wi + 1 + rng.below(keys.wallets.len() as u64 - 1) as usize) % keys.wallets.len();
+        let tx = d.tx(w, Payload::Transfer { to: keys.wallets[to].public().address(), coin: coin(50) });
+        d.submit(tx)?;
+    }
+    d.settle("p2p", wait)?;
+
+    // 5. Merchants redeem (burn) a tenth of their takings.
+    println!("[5/5] redeem: merchants redeem e-money with the issuer");
+    let mut takings: HashMap<usize, u128> = HashMap::new();
+    for (_, mi, amount) in &paid {
+        *takings.entry(*mi).or_default() += amount;
+    }
+    let mut redeemed = 0u128;
+    for (mi, total) in takings {
+        let amount = total / 10;
+        if amount == 0 {
+            continue;
+        }
+        redeemed += amount;
+        let tx = d.tx(&keys.merchants[mi], Payload::Burn { coin: coin(amount) });
+        d.submit(tx)?;
+    }
+    d.settle("redeem", wait)?;
+    let elapsed = start.elapsed();
+
+    // Let every validator report its last commits, then stop them.
+    std::thread::sleep(Duration::from_millis(500));
+    while let Ok((node, ev)) = d.net.events.try_recv() {
+        let EngineEvent::Committed { height, block_id, state_root, .. } = ev;
+        if let Some(c) = d.chains.get_mut(node) {
+            c.insert(height, (block_id, state_root));
+        }
+    }
+    let chains = std::mem::take(&mut d.chains);
+    let mut latencies = std::mem::take(&mut d.latencies);
+    let (submitted, committed, succeeded) = (d.submitted, d.committed, d.succeeded);
+    drop(d);
+    net.stop()?;
+
+    // Invariant 1: identical blocks and state roots at every height any two validators committed.
+    let height = chains.iter().map(|c| c.keys().next_back().copied().unwrap_or(0)).min().unwrap_or(0);
+    let mut divergent = Vec::new();
+    for h in 1..=height {
+        let first = chains[0].get(&h);
+        if chains.iter().any(|c| c.get(&h) != first) {
+            divergent.push(h);
+        }
+    }
+    // Invariant 2: the audit — money issued = reloaded − redeemed, and supply = Σ balances (read from store 0).
+    let storage = open_storage(&net.nodes[0].dir, net.genesis.chain_id.as_str())?;
+    let state = storage.state();
+    let asset: schema::AssetRecord = state
+        .get(&schema::asset_key(&eur))?
+        .and_then(|b| decode(&b).ok())
+        .ok_or_else(|| TestnetError::Scenario("EUR asset missing".into()))?;
+    let mut balances = 0u128;
+    let holders = keys.wallets.iter().chain(keys.merchants.iter()).chain(std::iter::once(&keys.issuer));
+    for k in holders {
+        if let Some(b) = state.get(&schema::balance_key(&k.public().address(), &eur))? {
+            balances += decode::<u128>(&b).map_err(|e| TestnetError::Scenario(e.to_string()))?;
+        }
+    }
+    latencies.sort();
+    let pct =
+        |p: usize| latencies.get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1))).copied();
+    Ok(Summary {
+        validators: net.nodes.len(),
+        height,
+        submitted,
+        committed,
+        succeeded,
+        elapsed,
+        latency_p50: pct(50).unwrap_or_default(),
+        latency_p99: pct(99).unwrap_or_default(),
+        divergent_heights: divergent,
+        reloaded,
+        redeemed,
+        supply: asset.supply,
+        balances,
+    })
+}
