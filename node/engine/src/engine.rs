@@ -428,7 +428,12 @@ impl<S: KvStore, N: Network> Engine<S, N> {
 
     fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
         let (parent, parent_time, last_commit) = self.parent(height)?;
-        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes);
+        let state = self.storage.state();
+        let next_nonce = |a: &purse_types::Address| -> Option<u64> {
+            let bytes = state.get(&purse_runtime::schema::account_key(a)).ok()??;
+            decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
+        };
+        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes, next_nonce);
         let timestamp_ms = now_ms().max(parent_time + 1);
         let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms: timestamp_ms };
         let out = execute_block(self.storage.state(), &ctx, &txs)?;
@@ -540,7 +545,12 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             receipts: tx_ids.iter().zip(&ex.receipts).map(|(id, r)| (*id, encode(r))).collect(),
         };
         self.storage.commit_block(bundle, ex.prepared)?;
-        self.pool.remove(&tx_ids);
+        let state = self.storage.state();
+        let next_nonce = |a: &purse_types::Address| -> Option<u64> {
+            let bytes = state.get(&purse_runtime::schema::account_key(a)).ok()??;
+            decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
+        };
+        self.pool.prune(&tx_ids, next_nonce);
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
