@@ -1,1 +1,21 @@
 //! purse-storage — RocksDB storage for a node: state column families, block store, consensus WAL and signer state, with crash-safe atomic commits.
+//!
+//! Layout, record formats and crash guarantees: `docs/storage.md`.
+
+mod blocks;
+mod checksum;
+mod error;
+mod meta;
+mod rocks;
+mod snapshot;
+mod storage;
+mod wal;
+
+pub use blocks::{BlockInfo, BlockPart, CommitBundle, TxLocation, MAX_TXS_PER_BLOCK};
+pub use checksum::CHECKSUM_LEN;
+pub use error::StorageError;
+pub use meta::{FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN};
+pub use rocks::{RocksConfig, RocksStore};
+pub use snapshot::{import_snapshot, SnapshotHeader, MAX_SNAPSHOT_ENTRIES, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC};
+pub use storage::Storage;
+pub use wal::MAX_WAL_ENTRY_LEN;

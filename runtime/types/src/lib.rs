@@ -13,6 +13,7 @@ pub mod codec;
 pub mod hash;
 pub mod keys;
 pub mod receipt;
+pub mod state_proof;
 pub mod tx;
 pub mod validator;
 pub mod vote;
@@ -25,6 +26,7 @@ pub use codec::{decode, decode_with_limit, encode, CodecError};
 pub use hash::{merkle_list_root, Domain, Hash, Hasher};
 pub use keys::{verify, verify_batch, BatchItem, KeyError, Keypair, PublicKey, Signature, SignatureError};
 pub use receipt::{Event, Receipt, TxStatus};
+pub use state_proof::{ProofError, StateProof};
 pub use tx::{
     AssetFlags, Coin, ConfidentialOp, GovernanceAction, GovernanceOp, Payload, Role, SignedTransaction,
     Transaction, TxId,

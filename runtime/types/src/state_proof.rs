@@ -219,10 +219,7 @@ mod tests {
         let p = StateProof { levels: vec![], terminal: ProofTerminal::Empty };
         assert_eq!(p.verify(&Hash::ZERO, b"k", None), Ok(()));
         assert!(p.verify(&Hash::ZERO, b"k", Some(b"v")).is_err());
-        assert!(matches!(
-            p.verify(&Hash([1; 32]), b"k", None),
-            Err(ProofError::RootMismatch { .. })
-        ));
+        assert!(matches!(p.verify(&Hash([1; 32]), b"k", None), Err(ProofError::RootMismatch { .. })));
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Committing a block of 10,000 key updates through the authenticated state (root included) on RocksDB,
+//! against a raw RocksDB write batch of the same keys and values, measured in the same run.
+//!
+//! `cargo bench -p purse-storage --bench commit` prints criterion's figures and then
+//! `ratio state/raw throughput = X %` (target: at least 25 %).
+
+#![allow(clippy::expect_used)] // a benchmark aborts on any setup failure
+
+use criterion::Criterion;
+use purse_state::{Overlay, StateConfig, StateDb};
+use purse_storage::{RocksConfig, RocksStore};
+use std::time::{Duration, Instant};
+
+/// Keys updated per block.
+const BLOCK_KEYS: usize = 10_000;
+/// Keys in the state before measuring.
+const INITIAL_KEYS: usize = 100_000;
+/// Bytes per value.
+const VALUE_LEN: usize = 64;
+/// Blocks committed by the direct ratio measurement, per side.
+const RATIO_ROUNDS: u64 = 10;
+
+fn key(i: usize) -> Vec<u8> {
+    format!("account/{i:08}/balance").into_bytes()
+}
+
+fn value(round: u64, i: usize) -> Vec<u8> {
+    let mut v = format!("{round}:{i}:").into_bytes();
+    v.resize(VALUE_LEN, b'x');
+    v
+}
+
+/// Keys of block `round`: a spread of existing keys (updates) and new ones.
+fn block_keys(round: u64) -> Vec<usize> {
+    (0..BLOCK_KEYS).map(|i| (i * 7 + round as usize * 7_919) % (INITIAL_KEYS * 2)).collect()
+}
+
+struct StateSide {
+    _dir: tempfile::TempDir,
+    db: StateDb<RocksStore>,
+    version: u64,
+}
+
+impl StateSide {
+    fn new() -> StateSide {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = RocksStore::open(dir.path(), RocksConfig::default()).expect("open");
+        let mut db = StateDb::open(store, StateConfig::default()).expect("state");
+        let mut o = Overlay::new();
+        for i in 0..INITIAL_KEYS {
+            o.put(&key(i), &value(0, i)).expect("put");
+        }
+        db.commit(0, &o).expect("initial commit");
+        StateSide { _dir: dir, db, version: 0 }
+    }
+
+    fn overlay(&self) -> Overlay {
+        let round = self.version + 1;
+        let mut o = Overlay::new();
+        for i in block_keys(round) {
+            o.put(&key(i), &value(round, i)).expect("put");
+        }
+        o
+    }
+
+    fn commit(&mut self, o: &Overlay) {
+        self.version += 1;
+        std::hint::black_box(self.db.commit(self.version, o).expect("commit"));
+    }
+
+    /// Commits in three timed phases: compute (tree update and hashing), write, finish.
+    fn commit_phased(&mut self, o: &Overlay) -> (Duration, Duration, usize) {
+        use purse_state::KvStore;
+        self.version += 1;
+        let t = Instant::now();
+        let mut p = self.db.prepare_commit(self.version, o).expect("prepare");
+        let compute = t.elapsed();
+        let batch = p.take_batch();
+        let ops = batch.len();
+        let t = Instant::now();
+        self.db.store().write(batch).expect("write");
+        let write = t.elapsed();
+        self.db.finish_commit(p).expect("finish");
+        (compute, write, ops)
+    }
+}
+
+struct RawSide {
+    _dir: tempfile::TempDir,
+    db: rocksdb::DB,
+    round: u64,
+}
+
+impl RawSide {
+    fn new() -> RawSide {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut opts = rocksdb::Options::default();
+        opts.create_if_missing(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let db = rocksdb::DB::open(&opts, dir.path()).expect("open");
+        let mut b = rocksdb::WriteBatch::default();
+        for i in 0..INITIAL_KEYS {
+            b.put(key(i), value(0, i));
+        }
+        db.write(b).expect("initial write");
+        RawSide { _dir: dir, db, round: 0 }
+    }
+
+    fn batch(&self) -> rocksdb::WriteBatch {
+        let round = self.round + 1;
+        let mut b = rocksdb::WriteBatch::default();
+        for i in block_keys(round) {
+            b.put(key(i), value(round, i));
+        }
+        b
+    }
+
+    fn write(&mut self, b: rocksdb::WriteBatch) {
+        self.round += 1;
+        let mut wo = rocksdb::WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(b, &wo).expect("write");
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("commit_10k_keys");
+    g.sample_size(10);
+    let mut state = StateSide::new();
+    g.bench_function("state_commit_with_root", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let o = state.overlay();
+                let t = Instant::now();
+                state.commit(&o);
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    let mut raw = RawSide::new();
+    g.bench_function("raw_rocksdb_batch", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let batch = raw.batch();
+                let t = Instant::now();
+                raw.write(batch);
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+/// Direct same-run measurement of the ratio; building the inputs is excluded on both sides.
+fn ratio() {
+    let mut state = StateSide::new();
+    let mut raw = RawSide::new();
+    let (mut t_state, mut t_raw) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..RATIO_ROUNDS {
+        let o = state.overlay();
+        let t = Instant::now();
+        state.commit(&o);
+        t_state += t.elapsed();
+        let b = raw.batch();
+        let t = Instant::now();
+        raw.write(b);
+        t_raw += t.elapsed();
+    }
+    let (mut compute, mut write, mut ops) = (Duration::ZERO, Duration::ZERO, 0);
+    for _ in 0..RATIO_ROUNDS {
+        let o = state.overlay();
+        let (c, w, n) = state.commit_phased(&o);
+        compute += c;
+        write += w;
+        ops += n;
+    }
+    println!(
+        "state commit phases: compute {:.1} ms/block, write {:.1} ms/block, {} write ops/block",
+        compute.as_secs_f64() * 1e3 / RATIO_ROUNDS as f64,
+        write.as_secs_f64() * 1e3 / RATIO_ROUNDS as f64,
+        ops / RATIO_ROUNDS as usize
+    );
+    let per = |d: Duration| d.as_secs_f64() * 1e3 / RATIO_ROUNDS as f64;
+    let keys_per_s = |d: Duration| (BLOCK_KEYS as f64 * RATIO_ROUNDS as f64) / d.as_secs_f64();
+    println!(
+        "state commit: {:.1} ms/block ({:.0} keys/s); raw RocksDB batch: {:.1} ms/block ({:.0} keys/s)",
+        per(t_state),
+        keys_per_s(t_state),
+        per(t_raw),
+        keys_per_s(t_raw)
+    );
+    println!(
+        "ratio state/raw throughput = {:.1} % (target >= 25 %)",
+        100.0 * t_raw.as_secs_f64() / t_state.as_secs_f64()
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    ratio();
+}

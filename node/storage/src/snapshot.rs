@@ -1,0 +1,189 @@
+//! State snapshots: the state of one height streamed to a file, and imported into an empty store.
+//!
+//! File layout: a borsh [`SnapshotHeader`]; `count` entries, each `key_len: u32 LE, key, value_len: u32 LE,
+//! value`, in key-hash order; then a 32-byte checksum: blake3 (`derive_key` context
+//! "purse v1 state snapshot") over the final header bytes followed by the blake3 of all entry bytes.
+
+use crate::meta::{Head, META_HEAD};
+use crate::{Storage, StorageError};
+use borsh::{BorshDeserialize, BorshSerialize};
+use purse_state::{Column, KvStore, Overlay, StateConfig, MAX_KEY_LEN, MAX_OVERLAY_ENTRIES, MAX_VALUE_LEN};
+use purse_types::Hash;
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// First bytes of a snapshot file.
+pub const SNAPSHOT_MAGIC: [u8; 8] = *b"PURSESNP";
+/// Snapshot format version.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+/// Most entries one snapshot may hold (the import builds the state in one version).
+pub const MAX_SNAPSHOT_ENTRIES: u64 = MAX_OVERLAY_ENTRIES as u64;
+/// Entries read from the state per page while exporting.
+const EXPORT_PAGE: usize = 4_096;
+const CHECKSUM_CONTEXT: &str = "purse v1 state snapshot";
+
+/// The header of a snapshot file.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SnapshotHeader {
+    /// [`SNAPSHOT_MAGIC`].
+    pub magic: [u8; 8],
+    /// [`SNAPSHOT_FORMAT`].
+    pub format: u32,
+    /// Chain id.
+    pub chain_id: String,
+    /// Height whose state this is.
+    pub height: u64,
+    /// Hash of the block at that height (zero if the store does not hold it).
+    pub block_hash: Hash,
+    /// State root at that height.
+    pub state_root: Hash,
+    /// Number of entries.
+    pub count: u64,
+}
+
+fn checksum(header: &[u8], entries_digest: &blake3::Hash) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key(CHECKSUM_CONTEXT);
+    h.update(header);
+    h.update(entries_digest.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+fn invalid(msg: impl Into<String>) -> StorageError {
+    StorageError::SnapshotInvalid(msg.into())
+}
+
+impl<S: KvStore> Storage<S> {
+    /// Writes the state at `height` to `path` (through a temporary file renamed when complete and synced).
+    pub fn export_snapshot(&self, height: u64, path: &Path) -> Result<SnapshotHeader, StorageError> {
+        let state_root = self.state().root_at(height)?;
+        let block_hash = self
+            .block_info(height)?
+            .map(|i| i.block_hash)
+            .or_else(|| self.head().filter(|h| h.height == height).map(|h| h.block_hash));
+        let mut header = SnapshotHeader {
+            magic: SNAPSHOT_MAGIC,
+            format: SNAPSHOT_FORMAT,
+            chain_id: self.chain_id().to_string(),
+            height,
+            block_hash: block_hash.unwrap_or(Hash::ZERO),
+            state_root,
+            count: 0,
+        };
+        let tmp = path.with_extension("partial");
+        let mut file = BufWriter::new(File::create(&tmp)?);
+        file.write_all(&purse_types::encode(&header))?;
+        let mut digest = blake3::Hasher::new();
+        let mut after: Option<Hash> = None;
+        loop {
+            let page = self.state().entries_at(height, after.as_ref(), EXPORT_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.key_hash);
+            for e in &page {
+                for part in [&e.key, &e.value] {
+                    let len = (part.len() as u32).to_le_bytes();
+                    file.write_all(&len)?;
+                    file.write_all(part)?;
+                    digest.update(&len);
+                    digest.update(part);
+                }
+            }
+            header.count += page.len() as u64;
+        }
+        let header_bytes = purse_types::encode(&header);
+        file.write_all(&checksum(&header_bytes, &digest.finalize()))?;
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header_bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        Ok(header)
+    }
+}
+
+/// Reads `path`, checks its checksum and that its state has root `expected_root`, and imports it into the
+/// empty `store` as the state at the snapshot's height, with the head set to that height.
+pub fn import_snapshot<S: KvStore>(
+    store: S,
+    chain_id: &str,
+    state_config: StateConfig,
+    path: &Path,
+    expected_root: &Hash,
+) -> Result<Storage<S>, StorageError> {
+    let mut storage = Storage::open(store, chain_id, state_config)?;
+    if storage.head().is_some() || storage.state().latest_version().is_some() {
+        return Err(StorageError::NotEmpty);
+    }
+    let mut r = BufReader::new(File::open(path)?);
+    let header = SnapshotHeader::deserialize_reader(&mut r).map_err(|e| invalid(format!("header: {e}")))?;
+    if header.magic != SNAPSHOT_MAGIC {
+        return Err(invalid("not a snapshot file"));
+    }
+    if header.format != SNAPSHOT_FORMAT {
+        return Err(invalid(format!("unsupported snapshot format {}", header.format)));
+    }
+    if header.chain_id != chain_id {
+        return Err(StorageError::WrongChain { expected: chain_id.into(), found: header.chain_id });
+    }
+    if header.count > MAX_SNAPSHOT_ENTRIES {
+        return Err(invalid(format!(
+            "{} entries exceed the maximum of {MAX_SNAPSHOT_ENTRIES}",
+            header.count
+        )));
+    }
+    if header.state_root != *expected_root {
+        return Err(StorageError::SnapshotRootMismatch {
+            expected: *expected_root,
+            found: header.state_root,
+        });
+    }
+    let mut digest = blake3::Hasher::new();
+    let mut overlay = Overlay::new();
+    for i in 0..header.count {
+        let key = read_part(&mut r, MAX_KEY_LEN, &mut digest, i)?;
+        let value = read_part(&mut r, MAX_VALUE_LEN, &mut digest, i)?;
+        if overlay.get(&key).is_some() {
+            return Err(invalid(format!("entry {i} repeats a key")));
+        }
+        overlay.put(&key, &value)?;
+    }
+    let mut sum = [0u8; 32];
+    r.read_exact(&mut sum).map_err(|_| invalid("missing checksum"))?;
+    let mut extra = [0u8; 1];
+    if r.read(&mut extra)? != 0 {
+        return Err(invalid("bytes after the checksum"));
+    }
+    if sum != checksum(&purse_types::encode(&header), &digest.finalize()) {
+        return Err(invalid("checksum mismatch"));
+    }
+    let mut prepared = storage.state().prepare_commit(header.height, &overlay)?;
+    if prepared.root != *expected_root {
+        return Err(StorageError::SnapshotRootMismatch { expected: *expected_root, found: prepared.root });
+    }
+    let head = Head { height: header.height, block_hash: header.block_hash, state_root: prepared.root };
+    let mut batch = prepared.take_batch();
+    batch.put(Column::Meta, META_HEAD.to_vec(), purse_types::encode(&head));
+    storage.store().write(batch)?;
+    storage.finish_import(prepared, head)?;
+    Ok(storage)
+}
+
+fn read_part<R: Read>(
+    r: &mut R,
+    max: usize,
+    digest: &mut blake3::Hasher,
+    i: u64,
+) -> Result<Vec<u8>, StorageError> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).map_err(|_| invalid(format!("truncated at entry {i}")))?;
+    let n = u32::from_le_bytes(len) as usize;
+    if n > max {
+        return Err(invalid(format!("entry {i} has a field of {n} bytes, more than {max}")));
+    }
+    let mut buf = vec![0u8; n];
+    r.read_exact(&mut buf).map_err(|_| invalid(format!("truncated at entry {i}")))?;
+    digest.update(&len);
+    digest.update(&buf);
+    Ok(buf)
+}

@@ -1,0 +1,271 @@
+//! The node's store: format checks on open, atomic block commits, block and transaction lookups.
+
+use crate::blocks::{
+    block_key, decode_record, index_key, receipt_key, BlockInfo, BlockPart, CommitBundle, TxLocation,
+    INDEX_BLOCK_HASH, INDEX_TX, MAX_TXS_PER_BLOCK,
+};
+use crate::meta::{
+    decode_meta, FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN, META_COMMIT_MARKER, META_FORMAT,
+    META_HEAD,
+};
+use crate::StorageError;
+use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, StoreError, WriteBatch};
+use purse_types::Hash;
+
+/// A node's store over any [`KvStore`] (RocksDB in a node, a memory or fault-injecting store in tests).
+#[derive(Debug)]
+pub struct Storage<S> {
+    state: StateDb<S>,
+    chain_id: String,
+    head: Option<Head>,
+}
+
+impl<S: KvStore> Storage<S> {
+    /// Opens the store of chain `chain_id`, initialising an empty store.
+    ///
+    /// Fails if the store belongs to another chain, has another format, holds a torn commit, or its head and
+    /// state disagree.
+    pub fn open(store: S, chain_id: &str, state_config: StateConfig) -> Result<Storage<S>, StorageError> {
+        if chain_id.is_empty() || chain_id.len() > MAX_CHAIN_ID_LEN {
+            return Err(StorageError::BadChainId { len: chain_id.len(), max: MAX_CHAIN_ID_LEN });
+        }
+        match store.get(Column::Meta, META_FORMAT)? {
+            Some(bytes) => {
+                let f: FormatRecord = decode_meta(META_FORMAT, &bytes)?;
+                if f.format_version > FORMAT_VERSION {
+                    return Err(StorageError::NewerFormat {
+                        found: f.format_version,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+                if f.format_version < FORMAT_VERSION {
+                    return Err(StorageError::OlderFormat {
+                        found: f.format_version,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+                if f.chain_id != chain_id {
+                    return Err(StorageError::WrongChain { expected: chain_id.into(), found: f.chain_id });
+                }
+            }
+            None => {
+                for c in Column::ALL {
+                    if !store.scan(c, &[], None, 1)?.is_empty() {
+                        return Err(StorageError::MissingFormatRecord);
+                    }
+                }
+                let f = FormatRecord { format_version: FORMAT_VERSION, chain_id: chain_id.into() };
+                store.put(Column::Meta, META_FORMAT, &purse_types::encode(&f))?;
+            }
+        }
+        if let Some(bytes) = store.get(Column::Meta, META_COMMIT_MARKER)? {
+            let height = purse_state::records::decode_u64(Column::Meta, META_COMMIT_MARKER, &bytes)?;
+            return Err(StorageError::TornCommit { height });
+        }
+        let head: Option<Head> = match store.get(Column::Meta, META_HEAD)? {
+            Some(b) => Some(decode_meta(META_HEAD, &b)?),
+            None => None,
+        };
+        let state = StateDb::open(store, state_config)?;
+        match (&head, state.latest_version()) {
+            (None, None) => {}
+            (Some(h), Some(v)) if h.height == v && h.state_root == state.root() => {}
+            (h, v) => {
+                return Err(StorageError::Inconsistent(format!(
+                    "head {h:?} but state version {v:?} with root {}",
+                    state.root()
+                )));
+            }
+        }
+        Ok(Storage { state, chain_id: chain_id.into(), head })
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The last fully committed block, if any.
+    pub fn head(&self) -> Option<Head> {
+        self.head
+    }
+
+    /// The authenticated state (read it, and prepare commits with
+    /// [`StateDb::prepare_commit`](purse_state::StateDb::prepare_commit)).
+    pub fn state(&self) -> &StateDb<S> {
+        &self.state
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &S {
+        self.state.store()
+    }
+
+    /// Commits a block with its state changes: block records, receipts, indexes, state and the new head are
+    /// written in one atomic, synced batch. On error nothing is committed and this store is unchanged.
+    pub fn commit_block(
+        &mut self,
+        bundle: CommitBundle,
+        mut state: PreparedCommit,
+    ) -> Result<Head, StorageError> {
+        if let Some(h) = self.head {
+            let expected = h.height.saturating_add(1);
+            if bundle.height != expected {
+                return Err(StorageError::NonSequentialHeight { expected, got: bundle.height });
+            }
+        }
+        if state.version != bundle.height {
+            return Err(StorageError::Inconsistent(format!(
+                "state changes are for version {} but the block is at height {}",
+                state.version, bundle.height
+            )));
+        }
+        if state.root != bundle.state_root {
+            return Err(StorageError::StateRootMismatch { claimed: bundle.state_root, computed: state.root });
+        }
+        if bundle.receipts.len() > MAX_TXS_PER_BLOCK {
+            return Err(StorageError::TooManyTransactions(bundle.receipts.len()));
+        }
+        let head = Head { height: bundle.height, block_hash: bundle.block_hash, state_root: state.root };
+        let mut batch = WriteBatch::with_capacity(state.batch.len() + bundle.receipts.len() * 2 + 8);
+        batch.put(Column::Meta, META_COMMIT_MARKER.to_vec(), bundle.height.to_be_bytes().to_vec());
+        self.block_records(&bundle, &mut batch);
+        batch.append(state.take_batch());
+        batch.put(Column::Meta, META_HEAD.to_vec(), purse_types::encode(&head));
+        batch.delete(Column::Meta, META_COMMIT_MARKER.to_vec());
+        self.store().write(batch)?;
+        self.state.finish_commit(state)?;
+        self.head = Some(head);
+        Ok(head)
+    }
+
+    fn block_records(&self, b: &CommitBundle, batch: &mut WriteBatch) {
+        let h = b.height;
+        batch.put(Column::Blocks, block_key(h, BlockPart::Header), b.header.clone());
+        batch.put(Column::Blocks, block_key(h, BlockPart::Block), b.block.clone());
+        if let Some(c) = &b.certificate {
+            batch.put(Column::Blocks, block_key(h, BlockPart::Certificate), c.clone());
+        }
+        let info = BlockInfo {
+            block_hash: b.block_hash,
+            state_root: b.state_root,
+            tx_ids: b.receipts.iter().map(|(id, _)| *id).collect(),
+        };
+        batch.put(Column::Blocks, block_key(h, BlockPart::Info), purse_types::encode(&info));
+        batch.put(Column::BlockIndex, index_key(INDEX_BLOCK_HASH, &b.block_hash), h.to_be_bytes().to_vec());
+        for (i, (tx_id, receipt)) in b.receipts.iter().enumerate() {
+            let index = i as u32;
+            batch.put(Column::Blocks, receipt_key(h, index), receipt.clone());
+            let loc = TxLocation { height: h, index };
+            batch.put(Column::BlockIndex, index_key(INDEX_TX, tx_id), purse_types::encode(&loc));
+        }
+    }
+
+    /// Stores the commit certificate of an already committed block (certificates may arrive with the next
+    /// block).
+    pub fn put_certificate(&self, height: u64, certificate: &[u8]) -> Result<(), StorageError> {
+        if self.block_info(height)?.is_none() {
+            return Err(StorageError::Inconsistent(format!("no block at height {height} to certify")));
+        }
+        Ok(self.store().put(Column::Blocks, &block_key(height, BlockPart::Certificate), certificate)?)
+    }
+
+    /// Encoded header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Header))?)
+    }
+
+    /// Encoded block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Block))?)
+    }
+
+    /// Encoded commit certificate of the block at `height`.
+    pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Certificate))?)
+    }
+
+    /// Hash, state root and transaction ids of the block at `height`.
+    pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, StorageError> {
+        let k = block_key(height, BlockPart::Info);
+        match self.store().get(Column::Blocks, &k)? {
+            Some(b) => Ok(Some(decode_record(Column::Blocks, &k, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Height of the block with hash `block_hash`.
+    pub fn height_of(&self, block_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        let k = index_key(INDEX_BLOCK_HASH, block_hash);
+        match self.store().get(Column::BlockIndex, &k)? {
+            Some(b) => Ok(Some(purse_state::records::decode_u64(Column::BlockIndex, &k, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Encoded header of the block with hash `block_hash`.
+    pub fn header_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.height_of(block_hash)? {
+            Some(h) => self.header(h),
+            None => Ok(None),
+        }
+    }
+
+    /// Encoded block with hash `block_hash`.
+    pub fn block_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.height_of(block_hash)? {
+            Some(h) => self.block(h),
+            None => Ok(None),
+        }
+    }
+
+    /// Encoded commit certificate of the block with hash `block_hash`.
+    pub fn certificate_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.height_of(block_hash)? {
+            Some(h) => self.certificate(h),
+            None => Ok(None),
+        }
+    }
+
+    /// Where the transaction `tx_id` was committed.
+    pub fn tx_location(&self, tx_id: &Hash) -> Result<Option<TxLocation>, StorageError> {
+        let k = index_key(INDEX_TX, tx_id);
+        match self.store().get(Column::BlockIndex, &k)? {
+            Some(b) => Ok(Some(decode_record(Column::BlockIndex, &k, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Location and encoded receipt of transaction `tx_id`.
+    pub fn receipt(&self, tx_id: &Hash) -> Result<Option<(TxLocation, Vec<u8>)>, StorageError> {
+        let Some(loc) = self.tx_location(tx_id)? else { return Ok(None) };
+        let k = receipt_key(loc.height, loc.index);
+        match self.store().get(Column::Blocks, &k)? {
+            Some(r) => Ok(Some((loc, r))),
+            None => Err(StoreError::corrupt(Column::Blocks, &k, "indexed receipt missing").into()),
+        }
+    }
+
+    /// Encoded receipts of the block at `height`, in block order (at most `limit`, from index `from`).
+    pub fn receipts(&self, height: u64, from: u32, limit: usize) -> Result<Vec<Vec<u8>>, StorageError> {
+        let start = receipt_key(height, from);
+        let end = block_key(height, BlockPart::Receipt);
+        let end = purse_state::prefix_end(&end);
+        let limit = limit.min(purse_state::MAX_SCAN_LIMIT);
+        Ok(self
+            .store()
+            .scan(Column::Blocks, &start, end.as_deref(), limit)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+}
+
+impl<S: KvStore> Storage<S> {
+    /// Records a snapshot import whose batch (state and head) was written.
+    pub(crate) fn finish_import(&mut self, prepared: PreparedCommit, head: Head) -> Result<(), StorageError> {
+        self.state.finish_commit(prepared)?;
+        self.head = Some(head);
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! Deterministic blocks for storage tests.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
+
+use purse_state::{KvStore, Overlay, StateConfig};
+use purse_storage::{CommitBundle, Head, Storage, StorageError};
+use purse_types::{Domain, Hash};
+
+pub const CHAIN: &str = "purse-test";
+
+pub fn state_config() -> StateConfig {
+    StateConfig { retained_versions: 100, node_cache_nodes: 10_000 }
+}
+
+/// The state changes of block `height`: 20 puts over 200 keys, and a delete every third block.
+pub fn block_overlay(height: u64) -> Overlay {
+    let mut o = Overlay::new();
+    for i in 0..20u64 {
+        let k = (height * 37 + i * 11) % 200;
+        o.put(format!("acct/{k}").as_bytes(), format!("{height}:{i}").as_bytes()).unwrap();
+    }
+    if height % 3 == 2 {
+        o.delete(format!("acct/{}", (height * 13) % 200).as_bytes()).unwrap();
+    }
+    o
+}
+
+pub fn tx_id(height: u64, i: u64) -> Hash {
+    Hash::digest(Domain::TxId, format!("{height}/{i}").as_bytes())
+}
+
+pub fn block_hash(height: u64) -> Hash {
+    Hash::digest(Domain::BlockId, &height.to_le_bytes())
+}
+
+pub fn block_bytes(height: u64) -> Vec<u8> {
+    format!("block {height}").into_bytes().repeat(4)
+}
+
+/// Executes and commits block `height`.
+pub fn commit<S: KvStore>(s: &mut Storage<S>, height: u64) -> Result<Head, StorageError> {
+    let prepared = s.state().prepare_commit(height, &block_overlay(height))?;
+    let bundle = CommitBundle {
+        height,
+        block_hash: block_hash(height),
+        state_root: prepared.root,
+        header: format!("header {height}").into_bytes(),
+        block: block_bytes(height),
+        certificate: Some(format!("cert {height}").into_bytes()),
+        receipts: (0..3).map(|i| (tx_id(height, i), format!("receipt {height}/{i}").into_bytes())).collect(),
+    };
+    s.commit_block(bundle, prepared)
+}
+
+/// State root after blocks `0..=height`, recomputed in memory.
+pub fn expected_root(height: u64) -> Hash {
+    let mut db = purse_state::StateDb::open(purse_state::MemoryStore::new(), state_config()).unwrap();
+    let mut root = Hash::ZERO;
+    for h in 0..=height {
+        root = db.commit(h, &block_overlay(h)).unwrap();
+    }
+    root
+}

@@ -1,0 +1,401 @@
+//! The authenticated state over a [`KvStore`]: versioned reads, proofs and batched commits.
+
+use crate::cache::NodeCache;
+use crate::kv::{key_successor, prefix_end, KvStore, StoreError, WriteBatch};
+use crate::node::{Node, NodeKey};
+use crate::overlay::Overlay;
+use crate::records::{
+    decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord, ValueRecord, META_LATEST,
+    META_OLDEST,
+};
+use crate::state_proof::{nibble, state_key_hash, state_value_hash, ProofLevel, ProofTerminal, StateProof};
+use crate::update::{Change, TreeUpdate};
+use crate::{Column, StateError};
+use purse_types::Hash;
+use std::sync::Arc;
+
+/// Default number of versions kept readable.
+pub const DEFAULT_RETAINED_VERSIONS: u64 = 1_000;
+/// Default node cache size, in nodes.
+pub const DEFAULT_NODE_CACHE_NODES: usize = 1 << 20;
+/// Most stale records deleted by one commit; the rest are deleted by the following commits.
+pub const MAX_PRUNE_PER_COMMIT: usize = 50_000;
+/// Most versions whose root records one commit drops.
+pub const MAX_PRUNED_VERSIONS_PER_COMMIT: u64 = 1_000;
+/// Entries read per page when scanning values.
+const SCAN_PAGE: usize = 1_024;
+
+/// Tuning of a [`StateDb`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateConfig {
+    /// Number of most recent versions that stay readable (at least 1); older ones are pruned.
+    pub retained_versions: u64,
+    /// Capacity of the node cache, in nodes.
+    pub node_cache_nodes: usize,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            retained_versions: DEFAULT_RETAINED_VERSIONS,
+            node_cache_nodes: DEFAULT_NODE_CACHE_NODES,
+        }
+    }
+}
+
+/// A commit computed but not yet written: write [`batch`](Self::batch) (together with anything else that must
+/// be atomic with it), then hand the prepared commit back to [`StateDb::finish_commit`].
+#[derive(Debug)]
+pub struct PreparedCommit {
+    /// The version being committed.
+    pub version: u64,
+    /// The state root of that version.
+    pub root: Hash,
+    /// Every state write of the version, including pruning of versions that fall out of the window.
+    pub batch: WriteBatch,
+    base: Option<u64>,
+    oldest: u64,
+    new_nodes: Vec<(NodeKey, Arc<Node>)>,
+}
+
+impl PreparedCommit {
+    /// Takes the write batch out (leaving an empty one), for the caller to extend and write.
+    pub fn take_batch(&mut self) -> WriteBatch {
+        std::mem::take(&mut self.batch)
+    }
+}
+
+/// A live key-value pair of a version, as exported to snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateEntry {
+    /// Hash of the key (entries are ordered by it).
+    pub key_hash: Hash,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// Authenticated, versioned key-value state.
+#[derive(Debug)]
+pub struct StateDb<S> {
+    store: S,
+    config: StateConfig,
+    latest: Option<u64>,
+    oldest: u64,
+    root: RootRecord,
+    cache: NodeCache,
+}
+
+impl<S: KvStore> StateDb<S> {
+    /// Opens the state held in `store` (empty if nothing was committed).
+    pub fn open(store: S, config: StateConfig) -> Result<StateDb<S>, StateError> {
+        let latest = match store.get(Column::Meta, META_LATEST)? {
+            Some(b) => Some(decode_u64(Column::Meta, META_LATEST, &b)?),
+            None => None,
+        };
+        let oldest = match store.get(Column::Meta, META_OLDEST)? {
+            Some(b) => decode_u64(Column::Meta, META_OLDEST, &b)?,
+            None => 0,
+        };
+        let cache = NodeCache::new(config.node_cache_nodes);
+        let mut db = StateDb {
+            store,
+            config,
+            latest,
+            oldest,
+            root: RootRecord { node: None, hash: Hash::ZERO },
+            cache,
+        };
+        if let Some(v) = latest {
+            db.root = db.root_record(v)?;
+        }
+        Ok(db)
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StateConfig {
+        &self.config
+    }
+
+    /// Latest committed version, if any.
+    pub fn latest_version(&self) -> Option<u64> {
+        self.latest
+    }
+
+    /// Oldest readable version (meaningful once a version is committed).
+    pub fn oldest_version(&self) -> u64 {
+        self.oldest
+    }
+
+    /// State root of the latest version ([`Hash::ZERO`] when nothing is committed or the state is empty).
+    pub fn root(&self) -> Hash {
+        self.root.hash
+    }
+
+    /// State root of `version`.
+    pub fn root_at(&self, version: u64) -> Result<Hash, StateError> {
+        self.check_version(version)?;
+        Ok(self.root_record(version)?.hash)
+    }
+
+    /// Value of `key` in the latest version.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.latest {
+            Some(v) => self.get_at(key, v),
+            None => Ok(None),
+        }
+    }
+
+    /// Value of `key` as seen through `overlay`: the overlay's pending change, else the latest version.
+    pub fn read(&self, overlay: &Overlay, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match overlay.get(key) {
+            Some(pending) => Ok(pending.map(<[u8]>::to_vec)),
+            None => self.get(key),
+        }
+    }
+
+    /// Value of `key` at `version`.
+    pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StateError> {
+        self.check_version(version)?;
+        let kh = state_key_hash(key);
+        let start = value_key(&kh, version);
+        let end = prefix_end(&kh.0);
+        let found = self.store.scan(Column::StateValues, &start, end.as_deref(), 1)?;
+        let Some((k, bytes)) = found.into_iter().next() else { return Ok(None) };
+        let record = ValueRecord::decode(&k, &bytes)?;
+        if record.key != key {
+            return Err(StoreError::corrupt(Column::StateValues, &k, "record holds another key").into());
+        }
+        Ok(record.value)
+    }
+
+    /// Value of `key` at `version` with a proof against that version's root.
+    pub fn get_with_proof(
+        &self,
+        key: &[u8],
+        version: u64,
+    ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
+        self.check_version(version)?;
+        let kh = state_key_hash(key);
+        let root = self.root_record(version)?;
+        let mut levels = Vec::new();
+        let mut next = root.node_key()?;
+        let terminal = loop {
+            let Some(key_here) = next.take() else { break ProofTerminal::Empty };
+            let node = self.load_node(&key_here)?;
+            match node.as_ref() {
+                Node::Leaf(leaf) => {
+                    break ProofTerminal::Leaf { key_hash: leaf.key_hash, value_hash: leaf.value_hash };
+                }
+                Node::Internal(internal) => {
+                    let n = nibble(&kh, levels.len());
+                    let siblings =
+                        internal.children.iter().filter(|c| c.nibble != n).map(|c| c.hash).collect();
+                    levels.push(ProofLevel { bitmap: internal.bitmap(), siblings });
+                    next = internal.child(n).map(|c| key_here.child(n, c.version));
+                }
+            }
+        };
+        let value = match &terminal {
+            ProofTerminal::Leaf { key_hash, value_hash } if *key_hash == kh => {
+                let value = self.get_at(key, version)?;
+                let matches = value.as_deref().map(state_value_hash).as_ref() == Some(value_hash);
+                if !matches {
+                    let vk = value_key(&kh, version);
+                    return Err(StoreError::corrupt(
+                        Column::StateValues,
+                        &vk,
+                        "value does not match its leaf",
+                    )
+                    .into());
+                }
+                value
+            }
+            _ => None,
+        };
+        Ok((value, StateProof { levels, terminal }))
+    }
+
+    /// Computes the commit of `overlay` as `version`: the new root and the write batch. Nothing is written
+    /// and this state does not change until [`finish_commit`](Self::finish_commit).
+    ///
+    /// The first commit of an empty state may use any version; later ones must use the next version.
+    pub fn prepare_commit(&self, version: u64, overlay: &Overlay) -> Result<PreparedCommit, StateError> {
+        if let Some(latest) = self.latest {
+            let expected = latest.saturating_add(1);
+            if version != expected {
+                return Err(StateError::NonSequentialVersion { expected, got: version });
+            }
+        }
+        let mut changes: Vec<Change<'_>> = overlay
+            .iter()
+            .map(|(key, value)| Change {
+                key_hash: state_key_hash(key),
+                key,
+                value: value.map(|v| (v, state_value_hash(v))),
+            })
+            .collect();
+        changes.sort_unstable_by_key(|c| c.key_hash);
+        let update = TreeUpdate::new(self, version, changes.len() * 4 + 16);
+        let out = update.run(self.root.node_key()?, self.root.hash, &changes)?;
+        let mut batch = out.batch;
+        let record = RootRecord { node: out.root_node.as_ref().map(NodeKey::encode), hash: out.root_hash };
+        batch.put(Column::StateRoots, root_key(version).to_vec(), purse_types::encode(&record));
+        batch.put(Column::Meta, META_LATEST.to_vec(), version.to_be_bytes().to_vec());
+        let oldest = self.prune_into(version, &mut batch)?;
+        Ok(PreparedCommit {
+            version,
+            root: out.root_hash,
+            batch,
+            base: self.latest,
+            oldest,
+            new_nodes: out.new_nodes,
+        })
+    }
+
+    /// Records that `prepared`'s batch was written: the version becomes the latest.
+    pub fn finish_commit(&mut self, prepared: PreparedCommit) -> Result<(), StateError> {
+        if prepared.base != self.latest {
+            return Err(StateError::StalePreparedCommit(prepared.version));
+        }
+        for (k, n) in prepared.new_nodes {
+            self.cache.insert(k, n);
+        }
+        self.latest = Some(prepared.version);
+        self.oldest = prepared.oldest;
+        self.root = self.root_record(prepared.version)?;
+        Ok(())
+    }
+
+    /// Prepares, writes and finishes a commit of `overlay` as `version`; returns the new root.
+    pub fn commit(&mut self, version: u64, overlay: &Overlay) -> Result<Hash, StateError> {
+        let mut prepared = self.prepare_commit(version, overlay)?;
+        let batch = prepared.take_batch();
+        self.store.write(batch)?;
+        let root = prepared.root;
+        self.finish_commit(prepared)?;
+        Ok(root)
+    }
+
+    /// Up to `limit` live entries of `version` with key hash greater than `after` (from the start if `None`),
+    /// ordered by key hash: page through the whole state for a snapshot.
+    pub fn entries_at(
+        &self,
+        version: u64,
+        after: Option<&Hash>,
+        limit: usize,
+    ) -> Result<Vec<StateEntry>, StateError> {
+        self.check_version(version)?;
+        let mut out = Vec::new();
+        let mut start = match after {
+            Some(kh) => match prefix_end(&kh.0) {
+                Some(s) => s,
+                None => return Ok(out),
+            },
+            None => Vec::new(),
+        };
+        let mut done_with: Option<Hash> = None;
+        while out.len() < limit {
+            let page = self.store.scan(Column::StateValues, &start, None, SCAN_PAGE)?;
+            let Some((last, _)) = page.last() else { break };
+            start = key_successor(last);
+            let full = page.len() == SCAN_PAGE;
+            for (k, bytes) in page {
+                let (kh, v) = parse_value_key(&k)?;
+                if done_with == Some(kh) || v > version {
+                    continue;
+                }
+                done_with = Some(kh);
+                let record = ValueRecord::decode(&k, &bytes)?;
+                if let Some(value) = record.value {
+                    if state_key_hash(&record.key) != kh {
+                        return Err(StoreError::corrupt(
+                            Column::StateValues,
+                            &k,
+                            "key does not match its hash",
+                        )
+                        .into());
+                    }
+                    out.push(StateEntry { key_hash: kh, key: record.key, value });
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Loads a node, through the cache.
+    pub(crate) fn load_node(&self, key: &NodeKey) -> Result<Arc<Node>, StateError> {
+        if let Some(n) = self.cache.get(key) {
+            return Ok(n);
+        }
+        let k = key.encode();
+        let bytes = self
+            .store
+            .get(Column::StateNodes, &k)?
+            .ok_or_else(|| StoreError::corrupt(Column::StateNodes, &k, "tree node missing"))?;
+        let node = Arc::new(Node::decode(&k, &bytes)?);
+        self.cache.insert(key.clone(), node.clone());
+        Ok(node)
+    }
+
+    fn check_version(&self, version: u64) -> Result<(), StateError> {
+        match self.latest {
+            Some(latest) if version <= latest => {
+                if version < self.oldest {
+                    Err(StateError::VersionPruned { version, oldest: self.oldest })
+                } else {
+                    Ok(())
+                }
+            }
+            latest => Err(StateError::VersionUnknown { version, latest }),
+        }
+    }
+
+    fn root_record(&self, version: u64) -> Result<RootRecord, StateError> {
+        let k = root_key(version);
+        let bytes = self
+            .store
+            .get(Column::StateRoots, &k)?
+            .ok_or_else(|| StoreError::corrupt(Column::StateRoots, &k, "root record missing"))?;
+        Ok(RootRecord::decode(&k, &bytes)?)
+    }
+
+    /// Adds the pruning due when `version` commits to `batch`; returns the new oldest readable version.
+    fn prune_into(&self, version: u64, batch: &mut WriteBatch) -> Result<u64, StateError> {
+        let retained = self.config.retained_versions.max(1);
+        let Some(_) = self.latest else {
+            // First commit: it is the oldest version.
+            batch.put(Column::Meta, META_OLDEST.to_vec(), version.to_be_bytes().to_vec());
+            return Ok(version);
+        };
+        let target = (version + 1).saturating_sub(retained).max(self.oldest);
+        let oldest = target.min(self.oldest.saturating_add(MAX_PRUNED_VERSIONS_PER_COMMIT));
+        for v in self.oldest..oldest {
+            batch.delete(Column::StateRoots, root_key(v).to_vec());
+        }
+        if oldest != self.oldest {
+            batch.put(Column::Meta, META_OLDEST.to_vec(), oldest.to_be_bytes().to_vec());
+        }
+        // Records stale since a version <= oldest are used by no readable version.
+        let end = oldest.saturating_add(1).to_be_bytes();
+        let stale = self.store.scan(Column::StateStale, &[], Some(&end), MAX_PRUNE_PER_COMMIT)?;
+        for (k, _) in stale {
+            let (column, record) = parse_stale_key(&k)?;
+            batch.delete(column, record.to_vec());
+            batch.delete(Column::StateStale, k);
+        }
+        Ok(oldest)
+    }
+}

@@ -1,0 +1,283 @@
+//! Behaviour of the authenticated state: roots against a reference, proofs, versions, pruning, faults.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use proptest::prelude::*;
+use purse_state::reference::reference_root;
+use purse_state::{
+    Column, Fault, FaultyStore, KvStore, MemoryStore, Overlay, StateConfig, StateDb, StateError,
+};
+use purse_types::Hash;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn key(i: u8) -> Vec<u8> {
+    format!("account/{i}").into_bytes()
+}
+
+fn config(retained: u64) -> StateConfig {
+    StateConfig { retained_versions: retained, node_cache_nodes: 64 }
+}
+
+fn model_root(m: &Model) -> Hash {
+    reference_root(m.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(u8, Vec<u8>),
+    Delete(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..48, proptest::collection::vec(any::<u8>(), 0..12)).prop_map(|(k, v)| Op::Put(k, v)),
+        1 => (0u8..48).prop_map(Op::Delete),
+    ]
+}
+
+fn apply(db: &mut StateDb<Arc<MemoryStore>>, model: &mut Model, version: u64, ops: &[Op]) -> Hash {
+    let mut overlay = Overlay::new();
+    for op in ops {
+        match op {
+            Op::Put(k, v) => {
+                overlay.put(&key(*k), v).unwrap();
+                model.insert(key(*k), v.clone());
+            }
+            Op::Delete(k) => {
+                overlay.delete(&key(*k)).unwrap();
+                model.remove(&key(*k));
+            }
+        }
+    }
+    db.commit(version, &overlay).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn roots_reads_and_proofs_match_the_reference(
+        blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..40), 1..8)
+    ) {
+        let store = Arc::new(MemoryStore::new());
+        let mut db = StateDb::open(store.clone(), config(1_000)).unwrap();
+        let mut model = Model::new();
+        let mut history = Vec::new();
+        for (v, ops) in blocks.iter().enumerate() {
+            let root = apply(&mut db, &mut model, v as u64, ops);
+            prop_assert_eq!(root, model_root(&model), "root of version {}", v);
+            history.push((root, model.clone()));
+        }
+        // A reopened state agrees.
+        let reopened = StateDb::open(store, config(1_000)).unwrap();
+        prop_assert_eq!(reopened.root(), db.root());
+        prop_assert_eq!(reopened.latest_version(), Some(blocks.len() as u64 - 1));
+
+        for (v, (root, m)) in history.iter().enumerate() {
+            let v = v as u64;
+            prop_assert_eq!(db.root_at(v).unwrap(), *root);
+            for i in 0..48u8 {
+                let k = key(i);
+                let expected = m.get(&k);
+                let (value, proof) = db.get_with_proof(&k, v).unwrap();
+                prop_assert_eq!(value.as_ref(), expected, "value of {:?} at {}", i, v);
+                let at = db.get_at(&k, v).unwrap();
+                prop_assert_eq!(at.as_ref(), expected);
+                prop_assert!(proof.verify(root, &k, expected.map(Vec::as_slice)).is_ok());
+                // Altered root.
+                let mut bad_root = *root;
+                bad_root.0[0] ^= 1;
+                prop_assert!(proof.verify(&bad_root, &k, expected.map(Vec::as_slice)).is_err());
+                match expected {
+                    Some(val) => {
+                        let mut other = val.clone();
+                        other.push(0);
+                        prop_assert!(proof.verify(root, &k, Some(&other)).is_err(), "altered value");
+                        prop_assert!(proof.verify(root, &k, None).is_err(), "present key proven absent");
+                        prop_assert!(proof.verify(root, &key(i.wrapping_add(100)), Some(val)).is_err(), "altered key");
+                    }
+                    None => {
+                        prop_assert!(proof.verify(root, &k, Some(b"x")).is_err(), "absent key proven present");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn empty_state_has_zero_root_and_proves_absence() {
+    let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
+    assert_eq!(db.root(), Hash::ZERO);
+    assert_eq!(db.commit(0, &Overlay::new()).unwrap(), Hash::ZERO);
+    let (v, proof) = db.get_with_proof(b"nobody", 0).unwrap();
+    assert_eq!(v, None);
+    proof.verify(&Hash::ZERO, b"nobody", None).unwrap();
+    // Insert then delete everything: back to zero.
+    let mut o = Overlay::new();
+    o.put(b"a", b"1").unwrap();
+    assert_ne!(db.commit(1, &o).unwrap(), Hash::ZERO);
+    let mut o = Overlay::new();
+    o.delete(b"a").unwrap();
+    assert_eq!(db.commit(2, &o).unwrap(), Hash::ZERO);
+    assert_eq!(db.get_at(b"a", 1).unwrap(), Some(b"1".to_vec()));
+    assert_eq!(db.get_at(b"a", 2).unwrap(), None);
+}
+
+#[test]
+fn overlay_reads_see_pending_writes() {
+    let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
+    let mut o = Overlay::new();
+    o.put(b"a", b"1").unwrap();
+    o.put(b"b", b"2").unwrap();
+    db.commit(0, &o).unwrap();
+    let mut o = Overlay::new();
+    o.put(b"a", b"changed").unwrap();
+    o.delete(b"b").unwrap();
+    assert_eq!(db.read(&o, b"a").unwrap(), Some(b"changed".to_vec()));
+    assert_eq!(db.read(&o, b"b").unwrap(), None);
+    assert_eq!(db.get(b"b").unwrap(), Some(b"2".to_vec()), "committed state untouched until commit");
+    db.commit(1, &o).unwrap();
+    assert_eq!(db.get(b"a").unwrap(), Some(b"changed".to_vec()));
+}
+
+#[test]
+fn versions_must_be_sequential() {
+    let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
+    db.commit(5, &Overlay::new()).unwrap();
+    assert_eq!(db.commit(7, &Overlay::new()), Err(StateError::NonSequentialVersion { expected: 6, got: 7 }));
+    assert!(matches!(db.get_at(b"a", 9), Err(StateError::VersionUnknown { version: 9, .. })));
+}
+
+#[test]
+fn pruning_drops_old_versions_and_their_records() {
+    let retained = 3;
+    let store = Arc::new(MemoryStore::new());
+    let mut db = StateDb::open(store.clone(), config(retained)).unwrap();
+    let unpruned_store = Arc::new(MemoryStore::new());
+    let mut unpruned = StateDb::open(unpruned_store.clone(), config(1_000)).unwrap();
+    let mut model = Model::new();
+    let mut roots = Vec::new();
+    for v in 0..20u64 {
+        let mut o = Overlay::new();
+        for i in 0..30u8 {
+            let val = format!("{v}-{i}").into_bytes();
+            o.put(&key(i), &val).unwrap();
+            model.insert(key(i), val);
+        }
+        if v % 4 == 3 {
+            o.delete(&key(v as u8)).unwrap();
+            model.remove(&key(v as u8));
+        }
+        let root = db.commit(v, &o).unwrap();
+        assert_eq!(unpruned.commit(v, &o).unwrap(), root);
+        assert_eq!(root, model_root(&model));
+        roots.push(root);
+    }
+    assert_eq!(db.oldest_version(), 20 - retained);
+    for v in 0..(20 - retained) {
+        assert_eq!(
+            db.get_at(&key(1), v),
+            Err(StateError::VersionPruned { version: v, oldest: 20 - retained })
+        );
+        assert!(matches!(db.root_at(v), Err(StateError::VersionPruned { .. })));
+        assert!(db.get_with_proof(&key(1), v).is_err());
+    }
+    for v in (20 - retained)..20 {
+        assert_eq!(db.root_at(v).unwrap(), roots[v as usize]);
+        for i in 0..30u8 {
+            let (value, proof) = db.get_with_proof(&key(i), v).unwrap();
+            assert_eq!(value, unpruned.get_at(&key(i), v).unwrap());
+            proof.verify(&roots[v as usize], &key(i), value.as_deref()).unwrap();
+        }
+    }
+    // Old nodes and values are gone: the pruned store is much smaller than the unpruned one.
+    let pruned_nodes = store.len(Column::StateNodes);
+    let all_nodes = unpruned_store.len(Column::StateNodes);
+    assert!(pruned_nodes * 3 < all_nodes, "pruned {pruned_nodes} vs {all_nodes}");
+    assert!(store.len(Column::StateValues) * 3 < unpruned_store.len(Column::StateValues));
+    assert_eq!(store.len(Column::StateRoots), retained as usize);
+}
+
+#[test]
+fn failed_write_leaves_state_intact_and_retry_succeeds() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let mut db = StateDb::open(store.clone(), config(10)).unwrap();
+    let mut o = Overlay::new();
+    o.put(b"a", b"1").unwrap();
+    let r0 = db.commit(0, &o).unwrap();
+    let mut o = Overlay::new();
+    o.put(b"a", b"2").unwrap();
+    o.put(b"b", b"3").unwrap();
+    store.inject(0, Fault::FailWrite);
+    assert!(matches!(db.commit(1, &o), Err(StateError::Store(_))));
+    assert_eq!(db.latest_version(), Some(0));
+    assert_eq!(db.root(), r0);
+    assert_eq!(db.get(b"a").unwrap(), Some(b"1".to_vec()));
+    let reopened = StateDb::open(store.clone(), config(10)).unwrap();
+    assert_eq!(reopened.root(), r0);
+    let r1 = db.commit(1, &o).unwrap();
+    let mut expected = Model::new();
+    expected.insert(b"a".to_vec(), b"2".to_vec());
+    expected.insert(b"b".to_vec(), b"3".to_vec());
+    assert_eq!(r1, model_root(&expected));
+}
+
+#[test]
+fn prepared_commit_is_rejected_after_the_state_moved_on() {
+    let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
+    let p = db.prepare_commit(0, &Overlay::new()).unwrap();
+    db.commit(0, &Overlay::new()).unwrap();
+    assert_eq!(db.finish_commit(p), Err(StateError::StalePreparedCommit(0)));
+}
+
+#[test]
+fn damaged_node_is_reported_with_its_column() {
+    let store = Arc::new(MemoryStore::new());
+    let mut db =
+        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let mut o = Overlay::new();
+    for i in 0..40u8 {
+        o.put(&key(i), b"v").unwrap();
+    }
+    db.commit(0, &o).unwrap();
+    let nodes = store.scan(Column::StateNodes, &[], None, 1_000).unwrap();
+    for (k, _) in &nodes {
+        store.put(Column::StateNodes, k, &[9, 9, 9]).unwrap();
+    }
+    let err = db.get_with_proof(&key(1), 0).unwrap_err();
+    assert!(err.to_string().contains("state_nodes"), "{err}");
+}
+
+#[test]
+fn large_block_root_matches_reference() {
+    let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
+    let mut model = Model::new();
+    for v in 0..3u64 {
+        let mut o = Overlay::new();
+        for i in 0..3_000u32 {
+            let k = format!("k{}", i * 7 + v as u32 * 1_000).into_bytes();
+            let val = format!("{v}:{i}").into_bytes();
+            o.put(&k, &val).unwrap();
+            model.insert(k, val);
+        }
+        assert_eq!(db.commit(v, &o).unwrap(), model_root(&model));
+    }
+    let entries = db.entries_at(2, None, usize::MAX).unwrap();
+    assert_eq!(entries.len(), model.len());
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db.entries_at(2, after.as_ref(), 777).unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.key_hash);
+        paged.extend(page);
+    }
+    assert_eq!(paged, entries);
+    let old = db.entries_at(0, None, usize::MAX).unwrap();
+    assert_eq!(old.len(), 3_000);
+}
