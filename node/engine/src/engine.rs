@@ -178,7 +178,7 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             None => pc::SignerGuard::new(),
         };
         let core_set = core_validator_set(&genesis_set).map_err(|e| EngineError::Genesis(e.to_string()))?;
-        let params = pc::Params { address: Some(key.public()), timeouts: config.timeouts.clone() };
+        let params = pc::Params { address: Some(key.public()), timeouts: config.timeouts };
         let pool = TxPool::new(config.pool_capacity);
         let mut engine = Engine {
             chain_id: genesis.chain_id.clone(),
@@ -331,7 +331,8 @@ impl<S: KvStore, N: Network> Engine<S, N> {
                     }
                 }
                 let wire = to_wire_proposal(&p).sign(&self.chain_id, &self.key);
-                self.net.broadcast(&NetMessage::Proposal { proposal: wire, block: p.value.clone() });
+                self.net
+                    .broadcast(&NetMessage::Proposal { proposal: wire, block: Box::new(p.value.clone()) });
                 Ok(vec![pc::Input::Proposal(pc::SignedProposal { proposal: p, signature: wire.signature })])
             }
             pc::Effect::SignAndBroadcastVote(v) => {
@@ -573,11 +574,11 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             Inbound::Stop => return Ok(false),
             Inbound::Submit(tx) => {
                 if self.pool.add(tx.clone()).is_ok() {
-                    self.net.broadcast(&NetMessage::Tx(tx));
+                    self.net.broadcast(&NetMessage::Tx(Box::new(tx)));
                 }
             }
             Inbound::Net(NetMessage::Tx(tx)) => {
-                let _ = self.pool.add(tx);
+                let _ = self.pool.add(*tx);
             }
             Inbound::Net(NetMessage::Vote(v)) => {
                 if v.verify(&self.chain_id).is_err() {
@@ -587,7 +588,7 @@ impl<S: KvStore, N: Network> Engine<S, N> {
                 }
             }
             Inbound::Net(NetMessage::Proposal { proposal, block }) => {
-                self.on_proposal(proposal, block)?;
+                self.on_proposal(proposal, *block)?;
             }
         }
         Ok(true)

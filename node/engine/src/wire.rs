@@ -18,12 +18,12 @@ pub enum NetMessage {
         /// The signed proposal.
         proposal: SignedProposal,
         /// The block.
-        block: Block,
+        block: Box<Block>,
     },
     /// A signed prevote or precommit.
     Vote(SignedVote),
     /// A transaction being gossiped to every mempool.
-    Tx(SignedTransaction),
+    Tx(Box<SignedTransaction>),
 }
 
 impl NetMessage {
@@ -51,7 +51,7 @@ pub enum WalRecord {
         /// Signed proposal.
         proposal: SignedProposal,
         /// Its block.
-        block: Block,
+        block: Box<Block>,
     },
     /// `Input::Vote`.
     Vote(SignedVote),
@@ -71,7 +71,7 @@ pub enum WalRecord {
         /// Round.
         round: u32,
         /// Block.
-        block: Block,
+        block: Box<Block>,
     },
     /// `Input::ProposalValidated`.
     Validated {
@@ -108,7 +108,7 @@ impl WalRecord {
             pc::Input::StartHeight { height, .. } => WalRecord::StartHeight { height: *height },
             pc::Input::Proposal(p) => WalRecord::Proposal {
                 proposal: SignedProposal { proposal: to_wire_proposal(&p.proposal), signature: p.signature },
-                block: p.proposal.value.clone(),
+                block: Box::new(p.proposal.value.clone()),
             },
             pc::Input::Vote(v) => {
                 WalRecord::Vote(SignedVote { vote: to_wire_vote(&v.vote), signature: v.signature })
@@ -117,7 +117,7 @@ impl WalRecord {
                 WalRecord::Timeout { height: *height, round: *round, step: step_code(*step) }
             }
             pc::Input::ProposeValue { height, round, value } => {
-                WalRecord::ProposeValue { height: *height, round: *round, block: value.clone() }
+                WalRecord::ProposeValue { height: *height, round: *round, block: Box::new(value.clone()) }
             }
             pc::Input::ProposalValidated { height, value_id, valid } => {
                 WalRecord::Validated { height: *height, block_id: *value_id, valid: *valid }
@@ -136,14 +136,14 @@ impl WalRecord {
                 pc::Input::StartHeight { height, validator_set: validator_set(height)? }
             }
             WalRecord::Proposal { proposal, block } => {
-                pc::Input::Proposal(from_wire_proposal(&proposal, block)?)
+                pc::Input::Proposal(from_wire_proposal(&proposal, *block)?)
             }
             WalRecord::Vote(v) => pc::Input::Vote(from_wire_vote(&v)),
             WalRecord::Timeout { height, round, step } => {
                 pc::Input::TimeoutElapsed { height, round, step: step_from(step)? }
             }
             WalRecord::ProposeValue { height, round, block } => {
-                pc::Input::ProposeValue { height, round, value: block }
+                pc::Input::ProposeValue { height, round, value: *block }
             }
             WalRecord::Validated { height, block_id, valid } => {
                 pc::Input::ProposalValidated { height, value_id: block_id, valid }

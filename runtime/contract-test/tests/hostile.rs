@@ -603,7 +603,7 @@ fn oversized_module_is_rejected() {
     }
     code.extend_from_slice(&leb);
     code.extend_from_slice(&[1, b'x']);
-    code.extend(std::iter::repeat(0u8).take(pad));
+    code.extend(std::iter::repeat_n(0u8, pad));
     assert!(matches!(deploy_err(&code), CheckError::TooLarge { .. }));
 }
 

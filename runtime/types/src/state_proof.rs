@@ -54,7 +54,7 @@ pub fn state_internal_hash<'a>(bitmap: u16, children: impl IntoIterator<Item = &
 /// Nibble `index` (0..64) of a key hash, high nibble of each byte first.
 pub fn nibble(key_hash: &Hash, index: usize) -> u8 {
     let byte = key_hash.0[(index / 2) % key_hash.0.len()];
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         byte >> 4
     } else {
         byte & 0x0f
