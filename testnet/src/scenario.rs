@@ -40,6 +40,8 @@ pub struct Summary {
     pub supply: u128,
     /// Sum of all EUR balances.
     pub balances: u128,
+    /// Network messages dropped (full inbox) while every validator was running.
+    pub dropped: u64,
 }
 
 impl Summary {
@@ -50,6 +52,7 @@ impl Summary {
             && self.succeeded == self.submitted
             && self.supply == self.reloaded - self.redeemed
             && self.balances == self.supply
+            && self.dropped == 0
     }
 }
 
@@ -242,6 +245,8 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     let mut latencies = std::mem::take(&mut d.latencies);
     let (submitted, committed, succeeded) = (d.submitted, d.committed, d.succeeded);
     drop(d);
+    // Read before stopping: once a validator stops, messages to it are counted as dropped too.
+    let dropped = net.hub.dropped();
     net.stop()?;
 
     // Invariant 1: identical blocks and state roots at every height any two validators committed.
@@ -284,5 +289,6 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
         redeemed,
         supply: asset.supply,
         balances,
+        dropped,
     })
 }

@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         "  e-money audit         reloaded {} − redeemed {} = supply {} (Σ balances {})",
         s.reloaded, s.redeemed, s.supply, s.balances
     );
-    println!("  dropped messages      {}", net.hub.dropped());
+    println!("  dropped messages      {}", s.dropped);
     if s.ok() {
         println!("result: OK");
         Ok(())
