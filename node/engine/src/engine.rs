@@ -85,6 +85,7 @@ enum TimerKind {
 
 struct Executed {
     receipts: Vec<Receipt>,
+    receipt_root: Hash,
     prepared: PreparedCommit,
 }
 
@@ -121,6 +122,12 @@ pub struct Engine<S: KvStore, N: Network> {
     stats: EngineStats,
     /// Trace every effect to stderr (`PURSE_DEBUG=1`).
     debug: bool,
+}
+
+/// The next nonce of `sender` in committed state (`None`: no such account, or an unreadable record).
+fn committed_nonce<S: KvStore>(storage: &Storage<S>, sender: &purse_types::Address) -> Option<u64> {
+    let bytes = storage.state().get(&purse_runtime::schema::account_key(sender)).ok()??;
+    decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
 }
 
 fn now_ms() -> u64 {
@@ -427,18 +434,27 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         Ok((header.id(), header.timestamp_ms, cert))
     }
 
+    /// Executes `txs` as block `height` on the committed state and prepares (does not write) its state commit.
+    fn execute(
+        &self,
+        height: u64,
+        time_ms: u64,
+        txs: &[purse_types::SignedTransaction],
+    ) -> Result<Executed, EngineError> {
+        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms };
+        let out = execute_block(self.storage.state(), &ctx, txs)?;
+        let receipt_root = out.receipt_root();
+        let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
+        Ok(Executed { receipts: out.receipts, receipt_root, prepared })
+    }
+
     fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
         let (parent, parent_time, last_commit) = self.parent(height)?;
-        let state = self.storage.state();
-        let next_nonce = |a: &purse_types::Address| -> Option<u64> {
-            let bytes = state.get(&purse_runtime::schema::account_key(a)).ok()??;
-            decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
-        };
-        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes, next_nonce);
+        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes, |a| {
+            committed_nonce(&self.storage, a)
+        });
         let timestamp_ms = now_ms().max(parent_time + 1);
-        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms: timestamp_ms };
-        let out = execute_block(self.storage.state(), &ctx, &txs)?;
-        let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
+        let executed = self.execute(height, timestamp_ms, &txs)?;
         let evidence: Vec<purse_types::Evidence> =
             self.evidence.iter().filter(|e| e.height() < height).copied().collect();
         let header = Header {
@@ -449,15 +465,15 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             timestamp_ms,
             proposer: self.key.public(),
             tx_root: Block::compute_tx_root(&txs),
-            state_root: prepared.root,
-            receipt_root: out.receipt_root(),
+            state_root: executed.prepared.root,
+            receipt_root: executed.receipt_root,
             validator_set_hash: self.genesis_set.hash(),
             next_validator_set_hash: self.genesis_set.hash(),
             last_commit_hash: Block::commit_hash(last_commit.as_ref()),
             evidence_root: Block::compute_evidence_root(&evidence),
         };
         let block = Block { header, txs, last_commit, evidence };
-        self.cache_executed(block.id(), Executed { receipts: out.receipts, prepared });
+        self.cache_executed(block.id(), executed);
         Ok(block)
     }
 
@@ -498,13 +514,11 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         if !cert_ok {
             return Ok(false);
         }
-        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms: h.timestamp_ms };
-        let out = execute_block(self.storage.state(), &ctx, &block.txs)?;
-        let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
-        if prepared.root != h.state_root || out.receipt_root() != h.receipt_root {
+        let executed = self.execute(height, h.timestamp_ms, &block.txs)?;
+        if executed.prepared.root != h.state_root || executed.receipt_root != h.receipt_root {
             return Ok(false);
         }
-        self.cache_executed(id, Executed { receipts: out.receipts, prepared });
+        self.cache_executed(id, executed);
         Ok(true)
     }
 
@@ -521,16 +535,7 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         let id = block.id();
         let ex = match self.executed.remove(&id) {
             Some(ex) => ex,
-            None => {
-                let ctx = BlockContext {
-                    chain_id: self.chain_id.clone(),
-                    height,
-                    time_ms: block.header.timestamp_ms,
-                };
-                let out = execute_block(self.storage.state(), &ctx, &block.txs)?;
-                let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
-                Executed { receipts: out.receipts, prepared }
-            }
+            None => self.execute(height, block.header.timestamp_ms, &block.txs)?,
         };
         let cert = to_wire_certificate(certificate, &self.genesis_set);
         let tx_ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
@@ -546,12 +551,8 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             receipts: tx_ids.iter().zip(&ex.receipts).map(|(id, r)| (*id, encode(r))).collect(),
         };
         self.storage.commit_block(bundle, ex.prepared)?;
-        let state = self.storage.state();
-        let next_nonce = |a: &purse_types::Address| -> Option<u64> {
-            let bytes = state.get(&purse_runtime::schema::account_key(a)).ok()??;
-            decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
-        };
-        self.pool.prune(&tx_ids, next_nonce);
+        let storage = &self.storage;
+        self.pool.prune(&tx_ids, |a| committed_nonce(storage, a));
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
