@@ -114,6 +114,9 @@ pub enum RuntimeError {
         /// Decoder's message.
         reason: String,
     },
+    /// A chain-wide invariant broke while applying a block (e.g. the fee collector's balance overflowed).
+    #[error("invariant violated while applying the block: {0}")]
+    Invariant(String),
     /// The genesis document is invalid.
     #[error("invalid genesis: {0}")]
     Genesis(String),

@@ -172,7 +172,7 @@ fn lift(r: Result<(), ExecError>) -> Result<(), RuntimeError> {
         Err(ExecError::Runtime(e)) => Err(e),
         // Credits and overlay merges only fail on overflow or overlay capacity: treat as a node fault, the
         // block cannot be applied consistently.
-        Err(ExecError::Tx(e)) => Err(RuntimeError::Corrupt { key: "-".into(), reason: e.to_string() }),
+        Err(ExecError::Tx(e)) => Err(RuntimeError::Invariant(e.to_string())),
     }
 }
 

@@ -253,8 +253,8 @@ impl Keypair {
     }
 
     /// The secret scalar; only for tests that build edge-case signatures.
-    #[doc(hidden)]
-    pub fn secret_scalar(&self) -> Scalar {
+    #[cfg(test)]
+    fn secret_scalar(&self) -> Scalar {
         self.signing.to_scalar()
     }
 }
