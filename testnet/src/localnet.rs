@@ -8,6 +8,7 @@ use purse_storage::{RocksConfig, RocksStore, Storage};
 use purse_types::{Amount, AssetFlags, ChainId, Keypair, Role, SignedTransaction, Validator};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Capacity of the channel carrying commit events from all validators to the driver.
@@ -127,8 +128,8 @@ pub struct LocalNet {
 }
 
 /// Opens a validator's store.
-pub fn open_storage(dir: &Path, chain_id: &str) -> Result<Storage<RocksStore>, TestnetError> {
-    let store = RocksStore::open(dir, RocksConfig::default())?;
+pub fn open_storage(dir: &Path, chain_id: &str) -> Result<Storage<Arc<RocksStore>>, TestnetError> {
+    let store = Arc::new(RocksStore::open(dir, RocksConfig::default())?);
     Ok(Storage::open(store, chain_id, StateConfig::default())?)
 }
 
@@ -175,7 +176,7 @@ impl LocalNet {
             .get(node % self.nodes.len().max(1))
             .ok_or_else(|| TestnetError::Setup("no validators".into()))?;
         n.inbox
-            .send(Inbound::Submit(tx))
+            .send(Inbound::Submit { tx, reply: None })
             .map_err(|_| TestnetError::Scenario(format!("validator {node} stopped")))
     }
 

@@ -8,11 +8,11 @@ use crate::context::{
 };
 use crate::error::EngineError;
 use crate::network::{Inbound, Network};
-use crate::pool::{TxPool, DEFAULT_POOL_CAPACITY};
 use crate::wire::{NetMessage, SignerRecord, WalRecord};
 use purse_consensus as pc;
-use purse_runtime::{execute_block, BlockContext, Genesis};
-use purse_state::{KvStore, PreparedCommit};
+use purse_mempool::{Mempool, PoolConfig, Verdict};
+use purse_runtime::{BlockContext, Genesis, Runtime};
+use purse_state::{KvStore, PreparedCommit, StateView};
 use purse_storage::{CommitBundle, Storage};
 use purse_types::{
     decode, encode, Block, ChainId, CommitCertificate, Domain, Hash, Header, Keypair, Receipt,
@@ -41,8 +41,10 @@ pub struct EngineConfig {
     pub max_block_txs: usize,
     /// Most transaction bytes per proposed block.
     pub max_block_bytes: usize,
-    /// Transaction pool capacity.
-    pub pool_capacity: usize,
+    /// Bounds and policy of the pending-transaction validator (purse-mempool).
+    pub pool: PoolConfig,
+    /// Contract VM configuration (limits and fuel schedule are consensus-critical: keep the defaults).
+    pub vm: purse_vm::VmConfig,
 }
 
 impl Default for EngineConfig {
@@ -52,7 +54,8 @@ impl Default for EngineConfig {
             commit_delay: Duration::from_millis(200),
             max_block_txs: 10_000,
             max_block_bytes: 4 * 1024 * 1024,
-            pool_capacity: DEFAULT_POOL_CAPACITY,
+            pool: PoolConfig::default(),
+            vm: purse_vm::VmConfig::default(),
         }
     }
 }
@@ -100,18 +103,23 @@ pub struct EngineStats {
     pub invalid_blocks: u64,
     /// Signatures the signer guard refused.
     pub refused_signatures: u64,
+    /// Gossiped transactions the pending-transaction validator rejected.
+    pub rejected_txs: u64,
+    /// Pooled transactions dropped on commit (made invalid by the block, expired, evicted).
+    pub pool_dropped: u64,
 }
 
 /// One validator.
-pub struct Engine<S: KvStore, N: Network> {
+pub struct Engine<S: KvStore + Clone + 'static, N: Network> {
     chain_id: ChainId,
     key: Keypair,
     genesis_set: ValidatorSet,
     storage: Storage<S>,
+    runtime: Runtime,
     core: pc::Consensus<PurseCtx>,
     signer: pc::SignerGuard<PurseCtx>,
     net: N,
-    pool: TxPool,
+    pool: Mempool<StateView<S>>,
     config: EngineConfig,
     executed: HashMap<Hash, Executed>,
     timers: BinaryHeap<Reverse<(Instant, TimerKind)>>,
@@ -122,12 +130,6 @@ pub struct Engine<S: KvStore, N: Network> {
     stats: EngineStats,
     /// Trace every effect to stderr (`PURSE_DEBUG=1`).
     debug: bool,
-}
-
-/// The next nonce of `sender` in committed state (`None`: no such account, or an unreadable record).
-fn committed_nonce<S: KvStore>(storage: &Storage<S>, sender: &purse_types::Address) -> Option<u64> {
-    let bytes = storage.state().get(&purse_runtime::schema::account_key(sender)).ok()??;
-    decode::<purse_runtime::schema::AccountRecord>(&bytes).ok().map(|r| r.nonce)
 }
 
 fn now_ms() -> u64 {
@@ -148,7 +150,7 @@ pub fn genesis_hash(genesis: &Genesis) -> Hash {
     h.finalize()
 }
 
-impl<S: KvStore, N: Network> Engine<S, N> {
+impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     /// Opens (or initialises from `genesis`) a validator over `storage`.
     pub fn open(
         mut storage: Storage<S>,
@@ -186,12 +188,18 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         };
         let core_set = core_validator_set(&genesis_set).map_err(|e| EngineError::Genesis(e.to_string()))?;
         let params = pc::Params { address: Some(key.public()), timeouts: config.timeouts };
-        let pool = TxPool::new(config.pool_capacity);
+        let (head_height, head_time) = match storage.head() {
+            Some(h) if h.height > 0 => (h.height, Self::header_time(&storage, h.height)?),
+            _ => (0, genesis.genesis_time_ms),
+        };
+        let pool = Mempool::new(storage.state().view(), head_height, head_time, config.pool)?;
+        let vm = purse_vm::Vm::new(config.vm.clone()).map_err(|e| EngineError::Vm(e.to_string()))?;
         let mut engine = Engine {
             chain_id: genesis.chain_id.clone(),
             key,
             genesis_set,
             storage,
+            runtime: Runtime::new(vm),
             core: pc::Consensus::new(params),
             signer,
             net,
@@ -208,6 +216,21 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         };
         engine.resume()?;
         Ok(engine)
+    }
+
+    /// Block time of the committed block at `height`.
+    fn header_time(storage: &Storage<S>, height: u64) -> Result<u64, EngineError> {
+        let bytes = storage
+            .header(height)?
+            .ok_or_else(|| EngineError::Corrupt(format!("header {height} missing below the head")))?;
+        let header: Header =
+            decode(&bytes).map_err(|e| EngineError::Corrupt(format!("header {height}: {e}")))?;
+        Ok(header.timestamp_ms)
+    }
+
+    /// The pending-transaction validator (read-only).
+    pub fn pool(&self) -> &Mempool<StateView<S>> {
+        &self.pool
     }
 
     /// The store (read-only).
@@ -442,7 +465,7 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         txs: &[purse_types::SignedTransaction],
     ) -> Result<Executed, EngineError> {
         let ctx = BlockContext { chain_id: self.chain_id.clone(), height, time_ms };
-        let out = execute_block(self.storage.state(), &ctx, txs)?;
+        let out = self.runtime.execute_block(&self.storage.state().view(), &ctx, txs)?;
         let receipt_root = out.receipt_root();
         let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
         Ok(Executed { receipts: out.receipts, receipt_root, prepared })
@@ -450,9 +473,9 @@ impl<S: KvStore, N: Network> Engine<S, N> {
 
     fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
         let (parent, parent_time, last_commit) = self.parent(height)?;
-        let txs = self.pool.reap(self.config.max_block_txs, self.config.max_block_bytes, |a| {
-            committed_nonce(&self.storage, a)
-        });
+        let mut txs = self.pool.reap(self.config.max_block_bytes, self.config.max_block_txs);
+        let params = purse_runtime::Params::read(&purse_runtime::BlockState::new(self.storage.state()))?;
+        txs.truncate(params.fitting_prefix(&txs));
         let timestamp_ms = now_ms().max(parent_time + 1);
         let executed = self.execute(height, timestamp_ms, &txs)?;
         let evidence: Vec<purse_types::Evidence> =
@@ -514,6 +537,10 @@ impl<S: KvStore, N: Network> Engine<S, N> {
         if !cert_ok {
             return Ok(false);
         }
+        let params = purse_runtime::Params::read(&purse_runtime::BlockState::new(self.storage.state()))?;
+        if params.fitting_prefix(&block.txs) != block.txs.len() {
+            return Ok(false);
+        }
         let executed = self.execute(height, h.timestamp_ms, &block.txs)?;
         if executed.prepared.root != h.state_root || executed.receipt_root != h.receipt_root {
             return Ok(false);
@@ -551,8 +578,10 @@ impl<S: KvStore, N: Network> Engine<S, N> {
             receipts: tx_ids.iter().zip(&ex.receipts).map(|(id, r)| (*id, encode(r))).collect(),
         };
         self.storage.commit_block(bundle, ex.prepared)?;
-        let storage = &self.storage;
-        self.pool.prune(&tx_ids, |a| committed_nonce(storage, a));
+        let report =
+            self.pool.on_commit(self.storage.state().view(), height, block.header.timestamp_ms, &tx_ids)?;
+        self.stats.pool_dropped += report.dropped.len() as u64;
+        self.pool.take_dropped();
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
@@ -573,13 +602,20 @@ impl<S: KvStore, N: Network> Engine<S, N> {
     pub fn on_inbound(&mut self, inbound: Inbound) -> Result<bool, EngineError> {
         match inbound {
             Inbound::Stop => return Ok(false),
-            Inbound::Submit(tx) => {
-                if self.pool.add(tx.clone()).is_ok() {
+            Inbound::Submit { tx, reply } => {
+                let verdict = self.pool.admit(tx.clone())?;
+                if !matches!(verdict, Verdict::Invalid(_)) {
                     self.net.broadcast(&NetMessage::Tx(Box::new(tx)));
                 }
+                if let Some(reply) = reply {
+                    reply(verdict);
+                }
             }
+            Inbound::Check { tx, reply } => reply(self.pool.check(&tx)?),
             Inbound::Net(NetMessage::Tx(tx)) => {
-                let _ = self.pool.add(*tx);
+                if let Verdict::Invalid(_) = self.pool.admit(*tx)? {
+                    self.stats.rejected_txs += 1;
+                }
             }
             Inbound::Net(NetMessage::Vote(v)) => {
                 if v.verify(&self.chain_id).is_err() {

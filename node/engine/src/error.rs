@@ -13,6 +13,12 @@ pub enum EngineError {
     /// Block execution hit a broken store.
     #[error("runtime: {0}")]
     Runtime(#[from] purse_runtime::RuntimeError),
+    /// The pending-transaction validator could not read committed state.
+    #[error("mempool: {0}")]
+    Mempool(#[from] purse_mempool::MempoolError),
+    /// The contract VM could not be built.
+    #[error("contract VM: {0}")]
+    Vm(String),
     /// A stored record does not decode.
     #[error("corrupted record: {0}")]
     Corrupt(String),

@@ -1,7 +1,7 @@
 //! purse-engine — drives one validator: runs the consensus core's effects against the runtime, storage, WAL, signer and a network trait.
 //!
-//! The engine is a single thread ([`Engine::run`]) that owns the consensus core, the store and a transaction
-//! pool. Inbound messages arrive on a bounded inbox; outbound ones go through the [`Network`] trait, which the
+//! The engine is a single thread ([`Engine::run`]) that owns the consensus core, the store, the contract runtime and
+//! the pending-transaction validator (purse-mempool), which admits transactions against committed + pending state. Inbound messages arrive on a bounded inbox; outbound ones go through the [`Network`] trait, which the
 //! in-process [`Hub`] (local testnet, tests) and the libp2p node implement. The rules it keeps:
 //! - every input the core accepts is appended to the WAL (synced) before any vote or proposal it causes leaves;
 //! - the [`purse_consensus::SignerGuard`] approves, and its state is persisted, before anything is signed;
@@ -12,12 +12,10 @@ mod context;
 mod engine;
 mod error;
 mod network;
-mod pool;
 mod wire;
 
 pub use context::{core_validator_set, PurseCtx};
 pub use engine::{genesis_hash, Engine, EngineConfig, EngineEvent, EngineStats, MAX_CLOCK_DRIFT_MS};
 pub use error::EngineError;
-pub use network::{Hub, HubEndpoint, Inbound, Network, INBOX_CAPACITY};
-pub use pool::{PoolError, TxPool, DEFAULT_POOL_CAPACITY};
+pub use network::{Hub, HubEndpoint, Inbound, Network, Reply, INBOX_CAPACITY};
 pub use wire::{NetMessage, SignerRecord, WalRecord, MAX_MESSAGE_BYTES};

@@ -11,15 +11,43 @@ use std::sync::{Arc, Mutex};
 pub const INBOX_CAPACITY: usize = 65_536;
 
 /// Something delivered to an engine.
-#[derive(Debug)]
 pub enum Inbound {
     /// A message from a peer (already decoded; signatures not yet verified).
     Net(NetMessage),
-    /// A transaction submitted locally (RPC, scenario driver).
-    Submit(SignedTransaction),
+    /// A transaction submitted locally (RPC, scenario driver): admitted by the pending-transaction validator
+    /// and, unless invalid, gossiped. `reply` receives the verdict.
+    Submit {
+        /// The transaction.
+        tx: SignedTransaction,
+        /// Called once with the admission verdict.
+        reply: Option<Reply>,
+    },
+    /// Judge a transaction against committed + pending state without admitting it (the RPC's validate).
+    Check {
+        /// The transaction.
+        tx: SignedTransaction,
+        /// Called once with the verdict.
+        reply: Reply,
+    },
     /// Stop the engine.
     Stop,
 }
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inbound::Net(m) => f.debug_tuple("Net").field(m).finish(),
+            Inbound::Submit { tx, reply } => {
+                f.debug_struct("Submit").field("tx", &tx.id()).field("reply", &reply.is_some()).finish()
+            }
+            Inbound::Check { tx, .. } => f.debug_struct("Check").field("tx", &tx.id()).finish(),
+            Inbound::Stop => f.write_str("Stop"),
+        }
+    }
+}
+
+/// Receives a verdict from the engine thread (e.g. completes an RPC request's oneshot channel).
+pub type Reply = Box<dyn FnOnce(purse_mempool::Verdict) + Send>;
 
 /// Sends messages to the other validators.
 pub trait Network: Send {

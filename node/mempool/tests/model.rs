@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use purse_mempool::{Mempool, PoolConfig};
-use purse_runtime::{execute_block, schema::account_key, schema::AccountRecord, Params};
+use purse_runtime::{schema::account_key, schema::AccountRecord, Params};
 use purse_types::*;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -172,7 +172,7 @@ fn recheck_after_commit_drops_what_the_block_invalidated() {
     // A block built elsewhere spends most of account 2's balance with its own nonce 0.
     let elsewhere = send(2, 1, 0, 900_000);
     let report = {
-        let out = purse_runtime::execute_block(&map, &ctx(1), std::slice::from_ref(&elsewhere)).unwrap();
+        let out = execute_block(&map, &ctx(1), std::slice::from_ref(&elsewhere)).unwrap();
         apply(&mut map, &out.overlay);
         p.on_commit(map.clone(), 1, 1000, &[elsewhere.id()]).unwrap()
     };

@@ -71,6 +71,9 @@ pub enum TxError {
     /// Arithmetic overflow (e.g. supply above u128).
     #[error("amount overflow")]
     Overflow,
+    /// A contract execution failed (trap, out of fuel, abort, host error, …); every write was rolled back.
+    #[error("contract: {0}")]
+    Contract(purse_vm::ExecError),
     /// The payload kind is not enabled on this chain yet.
     #[error("{0} transactions are not enabled on this chain")]
     NotEnabled(&'static str),
@@ -95,6 +98,7 @@ impl TxError {
             TxError::Unauthorized(_) => "unauthorized",
             TxError::Invalid(_) => "invalid",
             TxError::Overflow => "overflow",
+            TxError::Contract(e) => e.code(),
             TxError::NotEnabled(_) => "not_enabled",
         }
     }
@@ -117,6 +121,10 @@ pub enum RuntimeError {
     /// A chain-wide invariant broke while applying a block (e.g. the fee collector's balance overflowed).
     #[error("invariant violated while applying the block: {0}")]
     Invariant(String),
+    /// The contract VM failed for a node-local reason (state access, instance pool): not the transaction's
+    /// fault, so no receipt can be made and the block cannot be applied on this node now.
+    #[error("contract VM failure: {0}")]
+    Vm(String),
     /// The genesis document is invalid.
     #[error("invalid genesis: {0}")]
     Genesis(String),

@@ -1,5 +1,6 @@
 //! Block execution: envelope checks, fees, payload dispatch and receipts.
 
+use crate::contracts::{self, ContractPayload, ContractView};
 use crate::error::{ExecError, RuntimeError, TxError};
 use crate::native;
 use crate::params::Params;
@@ -7,9 +8,11 @@ use crate::schema::{self, AccountRecord, ChainRecord};
 use crate::state::{BlockState, StateRead};
 use purse_state::Overlay;
 use purse_types::{
-    encode, merkle_list_root, verify_batch, BatchItem, ChainId, Domain, Event, Hash, Payload, Receipt,
-    SignedTransaction, TxStatus,
+    encode, merkle_list_root, verify_batch, Address, BatchItem, ChainId, Domain, Event, Hash, Payload,
+    Receipt, SignedTransaction, TxStatus,
 };
+use purse_vm::{Outcome, Vm, VmConfig};
+use std::sync::Arc;
 
 /// Fuel units charged for a native operation (receipts report them so clients can compare costs).
 pub const NATIVE_OP_FUEL: u64 = 1_000;
@@ -59,39 +62,222 @@ pub fn verify_signatures(txs: &[SignedTransaction]) -> Vec<bool> {
     items.iter().map(|(k, m, s)| purse_types::verify(k, m, s).is_ok()).collect()
 }
 
-/// Executes `txs` in order on top of `base`. Transaction failures become receipts; only a broken store is an
-/// error. Deterministic: the same base state and inputs give the same writes and receipts everywhere.
-pub fn execute_block<R: StateRead + ?Sized>(
-    base: &R,
-    ctx: &BlockContext,
-    txs: &[SignedTransaction],
-) -> Result<BlockOutput, RuntimeError> {
-    let sig_ok = verify_signatures(txs);
-    let mut st = BlockState::new(base);
-    let params = Params::read(&st)?;
-    let chain: ChainRecord = st
-        .get_record(&schema::chain_key())?
-        .ok_or_else(|| RuntimeError::Genesis("state has no chain record: genesis was not applied".into()))?;
-    let mut receipts = Vec::with_capacity(txs.len());
-    for (tx, ok) in txs.iter().zip(sig_ok) {
-        let receipt = execute_tx(&mut st, ctx, &chain, &params, tx, ok)?;
-        receipts.push(receipt);
-    }
-    Ok(BlockOutput { overlay: st.into_overlay(), receipts })
+/// The state-transition function: the native modules plus the contract VM.
+#[derive(Clone)]
+pub struct Runtime {
+    vm: Vm,
 }
 
-fn failed(tx_id: Hash, e: &TxError, fee_paid: u128) -> Receipt {
+impl Runtime {
+    /// A runtime executing contracts on `vm` (one per node; it holds the compiled-module cache).
+    pub fn new(vm: Vm) -> Runtime {
+        Runtime { vm }
+    }
+
+    /// A runtime with the chain's default VM configuration and no on-disk module cache.
+    pub fn with_default_vm() -> Result<Runtime, RuntimeError> {
+        let vm = Vm::new(VmConfig::default()).map_err(|e| RuntimeError::Vm(e.to_string()))?;
+        Ok(Runtime { vm })
+    }
+
+    /// The contract VM.
+    pub fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// Executes `txs` in order on top of `base`. Transaction failures become receipts; only a broken store
+    /// (or a node-local VM failure) is an error. Deterministic: the same base state and inputs give the same
+    /// writes and receipts everywhere.
+    pub fn execute_block<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        base: &R,
+        ctx: &BlockContext,
+        txs: &[SignedTransaction],
+    ) -> Result<BlockOutput, RuntimeError> {
+        let sig_ok = verify_signatures(txs);
+        let mut st = BlockState::new(base);
+        let params = Params::read(&st)?;
+        let chain: ChainRecord = st.get_record(&schema::chain_key())?.ok_or_else(|| {
+            RuntimeError::Genesis("state has no chain record: genesis was not applied".into())
+        })?;
+        let mut receipts = Vec::with_capacity(txs.len());
+        for (tx, ok) in txs.iter().zip(sig_ok) {
+            let receipt = self.execute_tx(&mut st, ctx, &chain, &params, tx, ok)?;
+            receipts.push(receipt);
+        }
+        Ok(BlockOutput { overlay: st.into_overlay(), receipts })
+    }
+
+    /// Read-only contract call on committed state: any write fails the query with `read_only`.
+    pub fn query<R: StateRead + Send + Sync + 'static>(
+        &self,
+        base: R,
+        ctx: &BlockContext,
+        contract: Address,
+        method: &str,
+        args: Vec<u8>,
+        fuel_limit: u64,
+    ) -> Outcome {
+        let view = Arc::new(ContractView::committed(base));
+        let env = contracts::env(ctx.height, ctx.time_ms, Address::system("query"));
+        self.vm.query(view, &env, contract, method, args, fuel_limit)
+    }
+
+    fn execute_tx<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        st: &mut BlockState<'_, R>,
+        ctx: &BlockContext,
+        chain: &ChainRecord,
+        params: &Params,
+        tx: &SignedTransaction,
+        signature_ok: bool,
+    ) -> Result<Receipt, RuntimeError> {
+        let tx_id = tx.id();
+        if !signature_ok {
+            return Ok(failed(tx_id, &TxError::BadSignature, 0, 0));
+        }
+        // Envelope: nothing is written unless it passes.
+        let (mut acct, reserved) = match check_envelope(st, ctx, params, tx) {
+            Ok(v) => v,
+            Err(ExecError::Tx(e)) => return Ok(failed(tx_id, &e, 0, 0)),
+            Err(ExecError::Runtime(e)) => return Err(e),
+        };
+        let sender = tx.tx.sender;
+        // Reserve the most the transaction can cost; the unused part is refunded after execution.
+        match native::debit(st, &sender, &chain.fee_asset, reserved) {
+            Ok(()) => {}
+            Err(ExecError::Tx(_)) => {
+                st.rollback_tx();
+                return Ok(failed(tx_id, &TxError::CannotPayFee(reserved), 0, 0));
+            }
+            Err(ExecError::Runtime(e)) => return Err(e),
+        }
+        acct.nonce = acct.nonce.saturating_add(1);
+        st.put_record(schema::account_key(&sender), &acct);
+        // The reservation and the nonce stick even if the payload fails.
+        lift(st.commit_tx())?;
+
+        let mut events = Vec::new();
+        let (result, fuel_used) = self.apply_payload(st, ctx, tx, &mut events)?;
+        let charged =
+            params.fee_for(encode(tx).len()).saturating_add(params.fuel_fee(contract_fuel(tx, fuel_used)));
+        let charged = charged.min(reserved);
+        let status = match result {
+            Ok(()) => TxStatus::Success,
+            Err(ExecError::Tx(e)) => {
+                st.rollback_tx();
+                events.clear();
+                TxStatus::Failed { code: e.code().to_string(), message: e.to_string() }
+            }
+            Err(ExecError::Runtime(e)) => return Err(e),
+        };
+        lift(native::credit(st, &sender, &chain.fee_asset, reserved - charged))?;
+        lift(native::credit(st, &chain.fee_collector, &chain.fee_asset, charged))?;
+        lift(st.commit_tx())?;
+        Ok(Receipt { tx_id, status, fuel_used, fee_paid: charged, events })
+    }
+
+    /// Applies the payload into the current transaction; returns its result and the fuel it used.
+    fn apply_payload<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        st: &mut BlockState<'_, R>,
+        ctx: &BlockContext,
+        tx: &SignedTransaction,
+        events: &mut Vec<Event>,
+    ) -> Result<(Result<(), ExecError>, u64), RuntimeError> {
+        let sender = tx.tx.sender;
+        let native_result = match &tx.tx.payload {
+            Payload::Transfer { to, coin } => native::transfer(st, &sender, to, coin, events),
+            Payload::CreateAsset { symbol, decimals, flags } => {
+                native::create_asset(st, &sender, symbol, *decimals, *flags, events).map(|_| ())
+            }
+            Payload::Mint { to, coin } => native::mint(st, &sender, to, coin, events),
+            Payload::Burn { coin } => native::burn(st, &sender, coin, events),
+            Payload::Deploy { code, init_args, admin, fuel_limit } => {
+                let p = ContractPayload::Deploy {
+                    code,
+                    init_args,
+                    admin: *admin,
+                    nonce: tx.tx.nonce,
+                    fuel_limit: *fuel_limit,
+                };
+                return self.contract(st, ctx, sender, p, events);
+            }
+            Payload::Call { contract, method, args, funds, fuel_limit } => {
+                let p = ContractPayload::Call {
+                    contract: *contract,
+                    method,
+                    args,
+                    funds,
+                    fuel_limit: *fuel_limit,
+                };
+                return self.contract(st, ctx, sender, p, events);
+            }
+            Payload::Upgrade { contract, code, migrate_args, fuel_limit } => {
+                let p = ContractPayload::Upgrade {
+                    contract: *contract,
+                    code,
+                    migrate_args,
+                    fuel_limit: *fuel_limit,
+                };
+                return self.contract(st, ctx, sender, p, events);
+            }
+            Payload::Confidential(_) => Err(TxError::NotEnabled("confidential").into()),
+            Payload::Governance(_) => Err(TxError::NotEnabled("governance").into()),
+        };
+        match native_result {
+            Err(ExecError::Runtime(e)) => Err(e),
+            r => Ok((r, NATIVE_OP_FUEL)),
+        }
+    }
+
+    fn contract<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        st: &mut BlockState<'_, R>,
+        ctx: &BlockContext,
+        sender: Address,
+        payload: ContractPayload<'_>,
+        events: &mut Vec<Event>,
+    ) -> Result<(Result<(), ExecError>, u64), RuntimeError> {
+        let env = contracts::env(ctx.height, ctx.time_ms, sender);
+        let run = contracts::run_payload(&self.vm, st, &env, payload)?;
+        let result = run.result.map(|evs| events.extend(evs));
+        Ok((result, run.fuel_used))
+    }
+}
+
+/// Fuel a transaction declares (contract payloads; native ones declare none).
+pub fn declared_fuel(tx: &SignedTransaction) -> u64 {
+    match &tx.tx.payload {
+        Payload::Deploy { fuel_limit, .. }
+        | Payload::Call { fuel_limit, .. }
+        | Payload::Upgrade { fuel_limit, .. } => *fuel_limit,
+        _ => 0,
+    }
+}
+
+/// Fuel that is charged: what contract payloads used (native operations are priced by size alone).
+fn contract_fuel(tx: &SignedTransaction, used: u64) -> u64 {
+    if declared_fuel(tx) == 0 {
+        0
+    } else {
+        used
+    }
+}
+
+fn failed(tx_id: Hash, e: &TxError, fuel_used: u64, fee_paid: u128) -> Receipt {
     Receipt {
         tx_id,
         status: TxStatus::Failed { code: e.code().to_string(), message: e.to_string() },
-        fuel_used: 0,
+        fuel_used,
         fee_paid,
         events: vec![],
     }
 }
 
 /// Checks a transaction's envelope against state without changing it: chain, expiry, sender, key, nonce
-/// and fee. Returns the sender's account and the fee to charge. Used by block execution and the mempool.
+/// and fee. Returns the sender's account and the most the transaction can cost (size fee plus the fee of its
+/// declared fuel), which execution reserves up front. Used by block execution and the mempool.
 pub fn check_envelope<R: StateRead + ?Sized>(
     st: &BlockState<'_, R>,
     ctx: &BlockContext,
@@ -112,58 +298,19 @@ pub fn check_envelope<R: StateRead + ?Sized>(
     if acct.nonce != t.nonce {
         return Err(TxError::BadNonce { expected: acct.nonce, got: t.nonce }.into());
     }
-    let fee = params.fee_for(encode(tx).len());
+    let fuel = declared_fuel(tx);
+    if fuel > params.max_tx_fuel {
+        return Err(TxError::Invalid(format!(
+            "fuel limit {fuel} is above the chain's {}",
+            params.max_tx_fuel
+        ))
+        .into());
+    }
+    let fee = params.fee_for(encode(tx).len()).saturating_add(params.fuel_fee(fuel));
     if t.max_fee.0 < fee {
         return Err(TxError::FeeTooLow { required: fee, max_fee: t.max_fee.0 }.into());
     }
     Ok((acct, fee))
-}
-
-fn execute_tx<R: StateRead + ?Sized>(
-    st: &mut BlockState<'_, R>,
-    ctx: &BlockContext,
-    chain: &ChainRecord,
-    params: &Params,
-    tx: &SignedTransaction,
-    signature_ok: bool,
-) -> Result<Receipt, RuntimeError> {
-    let tx_id = tx.id();
-    if !signature_ok {
-        return Ok(failed(tx_id, &TxError::BadSignature, 0));
-    }
-    // Envelope: nothing is written unless it passes.
-    let (mut acct, fee) = match check_envelope(st, ctx, params, tx) {
-        Ok(v) => v,
-        Err(ExecError::Tx(e)) => return Ok(failed(tx_id, &e, 0)),
-        Err(ExecError::Runtime(e)) => return Err(e),
-    };
-    let sender = tx.tx.sender;
-    match native::debit(st, &sender, &chain.fee_asset, fee) {
-        Ok(()) => {}
-        Err(ExecError::Tx(_)) => {
-            st.rollback_tx();
-            return Ok(failed(tx_id, &TxError::CannotPayFee(fee), 0));
-        }
-        Err(ExecError::Runtime(e)) => return Err(e),
-    }
-    lift(native::credit(st, &chain.fee_collector, &chain.fee_asset, fee))?;
-    acct.nonce = acct.nonce.saturating_add(1);
-    st.put_record(schema::account_key(&sender), &acct);
-    // Fee and nonce stick even if the payload fails.
-    lift(st.commit_tx())?;
-
-    let mut events = Vec::new();
-    match apply_payload(st, ctx, tx, &mut events) {
-        Ok(fuel) => {
-            lift(st.commit_tx())?;
-            Ok(Receipt { tx_id, status: TxStatus::Success, fuel_used: fuel, fee_paid: fee, events })
-        }
-        Err(ExecError::Tx(e)) => {
-            st.rollback_tx();
-            Ok(failed(tx_id, &e, fee))
-        }
-        Err(ExecError::Runtime(e)) => Err(e),
-    }
 }
 
 fn lift(r: Result<(), ExecError>) -> Result<(), RuntimeError> {
@@ -174,27 +321,4 @@ fn lift(r: Result<(), ExecError>) -> Result<(), RuntimeError> {
         // block cannot be applied consistently.
         Err(ExecError::Tx(e)) => Err(RuntimeError::Invariant(e.to_string())),
     }
-}
-
-fn apply_payload<R: StateRead + ?Sized>(
-    st: &mut BlockState<'_, R>,
-    _ctx: &BlockContext,
-    tx: &SignedTransaction,
-    events: &mut Vec<Event>,
-) -> Result<u64, ExecError> {
-    let sender = tx.tx.sender;
-    match &tx.tx.payload {
-        Payload::Transfer { to, coin } => native::transfer(st, &sender, to, coin, events)?,
-        Payload::CreateAsset { symbol, decimals, flags } => {
-            native::create_asset(st, &sender, symbol, *decimals, *flags, events)?;
-        }
-        Payload::Mint { to, coin } => native::mint(st, &sender, to, coin, events)?,
-        Payload::Burn { coin } => native::burn(st, &sender, coin, events)?,
-        Payload::Deploy { .. } | Payload::Call { .. } | Payload::Upgrade { .. } => {
-            return Err(TxError::NotEnabled("contract").into());
-        }
-        Payload::Confidential(_) => return Err(TxError::NotEnabled("confidential").into()),
-        Payload::Governance(_) => return Err(TxError::NotEnabled("governance").into()),
-    }
-    Ok(NATIVE_OP_FUEL)
 }

@@ -1,10 +1,11 @@
 //! purse-runtime — the state-transition function: native modules, contract calls, block apply to a state root.
 //!
-//! [`execute_block`] applies a block's transactions on top of committed state and returns the block's state
+//! [`Runtime::execute_block`] applies a block's transactions on top of committed state and returns the block's state
 //! writes (an [`purse_state::Overlay`] the node commits atomically with the block) and one receipt per
 //! transaction. Transaction failures are receipts with stable codes ([`TxError::code`]); only a broken store is
 //! an error. [`Genesis`] builds the initial state.
 
+pub mod contracts;
 pub mod error;
 pub mod executor;
 pub mod genesis;
@@ -15,8 +16,8 @@ pub mod state;
 
 pub use error::{ExecError, RuntimeError, TxError};
 pub use executor::{
-    check_envelope, execute_block, receipt_root, verify_signatures, BlockContext, BlockOutput,
+    check_envelope, declared_fuel, receipt_root, verify_signatures, BlockContext, BlockOutput, Runtime,
 };
 pub use genesis::{Genesis, GenesisAccount, GenesisAsset};
 pub use params::Params;
-pub use state::{BlockState, StateRead};
+pub use state::{BlockState, Entries, Layers, StateRead};

@@ -35,7 +35,13 @@ pub fn balance<R: StateRead + ?Sized>(
     Ok(st.get_record::<u128>(&schema::balance_key(addr, asset))?.unwrap_or(0))
 }
 
-fn set_balance<R: StateRead + ?Sized>(st: &mut BlockState<'_, R>, addr: &Address, asset: &AssetId, v: u128) {
+/// Sets a balance (a zero balance is deleted, so state holds no empty entries).
+pub fn set_balance<R: StateRead + ?Sized>(
+    st: &mut BlockState<'_, R>,
+    addr: &Address,
+    asset: &AssetId,
+    v: u128,
+) {
     let key = schema::balance_key(addr, asset);
     if v == 0 {
         st.delete(key);
@@ -83,6 +89,11 @@ pub fn asset<R: StateRead + ?Sized>(st: &BlockState<'_, R>, id: &AssetId) -> Res
         .ok_or_else(|| TxError::UnknownAsset(id.to_hex()).into())
 }
 
+/// Whether `addr` can hold balances: an onboarded account or a contract.
+pub fn is_holder<R: StateRead + ?Sized>(st: &BlockState<'_, R>, addr: &Address) -> Result<bool, ExecError> {
+    Ok(st.get(&schema::account_key(addr))?.is_some() || st.get(&schema::contract_key(addr))?.is_some())
+}
+
 /// Whether `addr` holds `role`.
 pub fn has_role<R: StateRead + ?Sized>(
     st: &BlockState<'_, R>,
@@ -112,7 +123,7 @@ pub fn transfer<R: StateRead + ?Sized>(
     if a.frozen {
         return Err(TxError::Unauthorized("asset is frozen".into()).into());
     }
-    if account(st, to)?.is_none() {
+    if !is_holder(st, to)? {
         return Err(TxError::UnknownRecipient(to.to_string()).into());
     }
     debit(st, from, &coin.asset, coin.amount.0)?;
@@ -157,7 +168,7 @@ pub fn mint<R: StateRead + ?Sized>(
     if &a.info.issuer != sender {
         return Err(TxError::Unauthorized("only the asset's issuer may mint".into()).into());
     }
-    if account(st, to)?.is_none() {
+    if !is_holder(st, to)? {
         return Err(TxError::UnknownRecipient(to.to_string()).into());
     }
     a.supply = a.supply.checked_add(coin.amount.0).ok_or(TxError::Overflow)?;

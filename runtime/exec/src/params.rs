@@ -16,15 +16,37 @@ pub struct Params {
     pub max_block_bytes: u64,
     /// Most transactions per block.
     pub max_block_txs: u64,
+    /// Fee per 1,000 units of contract fuel (rounded up), in native smallest units.
+    pub fee_per_kfuel: u128,
+    /// Highest fuel limit one transaction may declare.
+    pub max_tx_fuel: u64,
+    /// Most fuel the transactions of one block may declare together (block building stops below it).
+    pub max_block_fuel: u64,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { fee_base: 1_000, fee_per_byte: 1, max_block_bytes: 4 * 1024 * 1024, max_block_txs: 20_000 }
+        Params {
+            fee_base: 1_000,
+            fee_per_byte: 1,
+            max_block_bytes: 4 * 1024 * 1024,
+            max_block_txs: 20_000,
+            fee_per_kfuel: 1,
+            max_tx_fuel: 100_000_000,
+            max_block_fuel: 2_000_000_000,
+        }
     }
 }
 
-const NAMES: [&str; 4] = ["fee_base", "fee_per_byte", "max_block_bytes", "max_block_txs"];
+const NAMES: [&str; 7] = [
+    "fee_base",
+    "fee_per_byte",
+    "max_block_bytes",
+    "max_block_txs",
+    "fee_per_kfuel",
+    "max_tx_fuel",
+    "max_block_fuel",
+];
 
 impl Params {
     /// Checks the values are usable.
@@ -34,6 +56,9 @@ impl Params {
         }
         if self.max_block_txs == 0 {
             return Err("max_block_txs must be positive".into());
+        }
+        if self.max_tx_fuel > self.max_block_fuel {
+            return Err("max_tx_fuel must not exceed max_block_fuel".into());
         }
         Ok(())
     }
@@ -45,6 +70,9 @@ impl Params {
             self.fee_per_byte,
             u128::from(self.max_block_bytes),
             u128::from(self.max_block_txs),
+            self.fee_per_kfuel,
+            u128::from(self.max_tx_fuel),
+            u128::from(self.max_block_fuel),
         ];
         for (name, v) in NAMES.iter().zip(values) {
             st.put_record(schema::param_key(name), &v);
@@ -64,7 +92,31 @@ impl Params {
                 .unwrap_or(u64::MAX),
             max_block_txs: u64::try_from(get("max_block_txs", u128::from(d.max_block_txs))?)
                 .unwrap_or(u64::MAX),
+            fee_per_kfuel: get("fee_per_kfuel", d.fee_per_kfuel)?,
+            max_tx_fuel: u64::try_from(get("max_tx_fuel", u128::from(d.max_tx_fuel))?).unwrap_or(u64::MAX),
+            max_block_fuel: u64::try_from(get("max_block_fuel", u128::from(d.max_block_fuel))?)
+                .unwrap_or(u64::MAX),
         })
+    }
+
+    /// The fee for `fuel` units of contract fuel: `ceil(fuel / 1000) × fee_per_kfuel`.
+    pub fn fuel_fee(&self, fuel: u64) -> u128 {
+        u128::from(fuel.div_ceil(1_000)).saturating_mul(self.fee_per_kfuel)
+    }
+
+    /// How many of `txs`, from the front, fit in one block: at most `max_block_txs` transactions,
+    /// `max_block_bytes` encoded bytes and `max_block_fuel` declared fuel. Block building takes this prefix;
+    /// validation rejects a block that does not fit entirely.
+    pub fn fitting_prefix(&self, txs: &[purse_types::SignedTransaction]) -> usize {
+        let (mut bytes, mut fuel) = (0u64, 0u64);
+        for (i, tx) in txs.iter().enumerate() {
+            bytes = bytes.saturating_add(purse_types::encode(tx).len() as u64);
+            fuel = fuel.saturating_add(crate::executor::declared_fuel(tx));
+            if i as u64 >= self.max_block_txs || bytes > self.max_block_bytes || fuel > self.max_block_fuel {
+                return i;
+            }
+        }
+        txs.len()
     }
 
     /// The fee for a transaction of `encoded_len` bytes.

@@ -4,7 +4,7 @@
 //! of another. Values are borsh records.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use purse_types::{Address, AssetFlags, AssetId, AssetInfo, PublicKey, Role};
+use purse_types::{Address, AssetFlags, AssetId, AssetInfo, Hash, PublicKey, Role};
 
 /// `a/<address>` → [`AccountRecord`].
 pub fn account_key(addr: &Address) -> Vec<u8> {
@@ -34,6 +34,31 @@ pub fn param_key(name: &str) -> Vec<u8> {
 /// `g/chain` → [`ChainRecord`].
 pub fn chain_key() -> Vec<u8> {
     key(b'g', &[b"chain"])
+}
+
+/// `c/<contract>` — prefix of a contract's storage.
+pub fn contract_storage_prefix(contract: &Address) -> Vec<u8> {
+    key(b'c', &[&contract.0])
+}
+
+/// `c/<contract><key>` → a contract storage value (raw bytes, the contract's own encoding).
+pub fn contract_storage_key(contract: &Address, storage_key: &[u8]) -> Vec<u8> {
+    key(b'c', &[&contract.0, storage_key])
+}
+
+/// `k/<contract>` → the contract's record (`purse_vm::ContractInfo`).
+pub fn contract_key(contract: &Address) -> Vec<u8> {
+    key(b'k', &[&contract.0])
+}
+
+/// `x/<code hash>` → stored wasm code (raw bytes).
+pub fn code_key(hash: &Hash) -> Vec<u8> {
+    key(b'x', &[&hash.0])
+}
+
+/// `b/<address>` — prefix of every balance of one account.
+pub fn balances_prefix(addr: &Address) -> Vec<u8> {
+    key(b'b', &[&addr.0])
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {

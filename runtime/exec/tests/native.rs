@@ -49,6 +49,16 @@ fn genesis(n: u8) -> Map {
     map
 }
 
+/// Executes a block with a runtime shared by the whole test binary.
+fn execute_block(
+    map: &Map,
+    ctx: &BlockContext,
+    txs: &[SignedTransaction],
+) -> Result<BlockOutput, RuntimeError> {
+    static RUNTIME: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::with_default_vm().unwrap()).execute_block(map, ctx, txs)
+}
+
 fn ctx(height: u64) -> BlockContext {
     BlockContext { chain_id: chain(), height, time_ms: height * 1000 }
 }

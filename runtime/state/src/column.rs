@@ -23,11 +23,13 @@ pub enum Column {
     ConsensusWal,
     /// The signer's last signed height/round/step.
     Signer,
+    /// Ordered index of the live keys of the latest state version (raw key → empty), for prefix scans.
+    StateIndex,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
         Column::StateNodes,
         Column::StateValues,
         Column::StateStale,
@@ -37,6 +39,7 @@ impl Column {
         Column::Meta,
         Column::ConsensusWal,
         Column::Signer,
+        Column::StateIndex,
     ];
 
     /// The stable name of the column (the RocksDB column family name). Renaming one is a format change.
@@ -51,6 +54,7 @@ impl Column {
             Column::Meta => "meta",
             Column::ConsensusWal => "consensus_wal",
             Column::Signer => "signer",
+            Column::StateIndex => "state_index",
         }
     }
 
@@ -66,6 +70,7 @@ impl Column {
             Column::Meta => 6,
             Column::ConsensusWal => 7,
             Column::Signer => 8,
+            Column::StateIndex => 9,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The authenticated state over a [`KvStore`]: versioned reads, proofs and batched commits.
 
 use crate::cache::NodeCache;
-use crate::kv::{key_successor, prefix_end, KvStore, StoreError, WriteBatch};
+use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
 use crate::node::{Node, NodeKey};
 use crate::overlay::Overlay;
 use crate::records::{
@@ -163,16 +163,24 @@ impl<S: KvStore> StateDb<S> {
     /// Value of `key` at `version`.
     pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StateError> {
         self.check_version(version)?;
-        let kh = state_key_hash(key);
-        let start = value_key(&kh, version);
-        let end = prefix_end(&kh.0);
-        let found = self.store.scan(Column::StateValues, &start, end.as_deref(), 1)?;
-        let Some((k, bytes)) = found.into_iter().next() else { return Ok(None) };
-        let record = ValueRecord::decode(&k, &bytes)?;
-        if record.key != key {
-            return Err(StoreError::corrupt(Column::StateValues, &k, "record holds another key").into());
+        crate::view::read_value(&self.store, key, version)
+    }
+
+    /// Up to `limit` entries of the latest version whose key starts with `prefix` and is `>= from`, in raw-key
+    /// order (through the key index; see [`StateView::scan`](crate::StateView::scan)).
+    pub fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<Vec<KvEntry>, StateError> {
+        match self.latest {
+            Some(v) => crate::view::scan_index(&self.store, v, prefix, from, limit),
+            None => Ok(Vec::new()),
         }
-        Ok(record.value)
+    }
+
+    /// An owned read handle on the latest version (see [`StateView`](crate::StateView)).
+    pub fn view(&self) -> crate::StateView<S>
+    where
+        S: Clone,
+    {
+        crate::StateView::new(self.store.clone(), self.latest)
     }
 
     /// Value of `key` at `version` with a proof against that version's root.
@@ -248,6 +256,7 @@ impl<S: KvStore> StateDb<S> {
         let record = RootRecord { node: out.root_node.as_ref().map(NodeKey::encode), hash: out.root_hash };
         batch.put(Column::StateRoots, root_key(version).to_vec(), purse_types::encode(&record));
         batch.put(Column::Meta, META_LATEST.to_vec(), version.to_be_bytes().to_vec());
+        crate::view::index_ops(overlay, &mut batch);
         let oldest = self.prune_into(version, &mut batch)?;
         Ok(PreparedCommit {
             version,

@@ -51,6 +51,14 @@ pub enum StateError {
         /// The maximum.
         max: usize,
     },
+    /// A prefix scan of a version other than the latest (the key index covers the latest version only).
+    #[error("prefix scans read the latest state version {latest:?}, not version {version}")]
+    ScanNotLatest {
+        /// Version asked for.
+        version: u64,
+        /// Latest committed version.
+        latest: Option<u64>,
+    },
     /// More distinct keys changed in one version than [`MAX_OVERLAY_ENTRIES`](crate::MAX_OVERLAY_ENTRIES).
     #[error("a version may change at most {0} keys")]
     OverlayFull(usize),

@@ -16,6 +16,7 @@ mod overlay;
 pub mod records;
 pub mod reference;
 mod update;
+mod view;
 
 pub use purse_types::state_proof;
 
@@ -35,6 +36,7 @@ pub use memory::MemoryStore;
 pub use node::{Child, InternalNode, LeafNode, Node, NodeKey};
 pub use overlay::Overlay;
 pub use state_proof::{ProofError, StateProof};
+pub use view::StateView;
 
 /// Longest state key, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;

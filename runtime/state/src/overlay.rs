@@ -51,6 +51,13 @@ impl Overlay {
         self.changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))
     }
 
+    /// The changes of keys `>= from`, in key order.
+    pub fn range_from<'a>(&'a self, from: &[u8]) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        self.changes
+            .range::<[u8], _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded))
+            .map(|(k, v)| (k.as_slice(), v.as_deref()))
+    }
+
     /// Drops every change.
     pub fn clear(&mut self) {
         self.changes.clear();

@@ -119,3 +119,13 @@ pub fn commit(
 pub fn pool(map: &Map, config: PoolConfig) -> Mempool<Map> {
     Mempool::new(map.clone(), 0, 0, config).unwrap()
 }
+
+/// Executes a block with a runtime shared by the whole test binary.
+pub fn execute_block(
+    map: &Map,
+    ctx: &BlockContext,
+    txs: &[SignedTransaction],
+) -> Result<BlockOutput, RuntimeError> {
+    static RUNTIME: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::with_default_vm().unwrap()).execute_block(map, ctx, txs)
+}
