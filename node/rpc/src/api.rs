@@ -1,0 +1,82 @@
+//! [`NodeApi`]: everything the RPC needs from a node. The node implements it; the RPC never sees the engine,
+//! storage, mempool or network directly.
+
+use crate::errors::{ApiError, SubmitError};
+use crate::metrics::Metrics;
+use crate::model::{
+    AccountInfo, Admission, BlockInfo, EvidenceInfo, NodeEvent, NodeStatus, QueryResult, Readiness,
+    StateProofInfo, TxInfo, ValidatorsInfo, Verdict,
+};
+use purse_types::{Address, BlockId, SignedTransaction, TxId};
+use tokio::sync::broadcast;
+
+/// What a node offers to its RPC server.
+///
+/// Every method except [`subscribe`](NodeApi::subscribe) and [`metrics`](NodeApi::metrics) is called on
+/// tokio's blocking thread pool (`spawn_blocking`), so an implementation may take locks, read storage or run
+/// the VM synchronously. A panic inside a method becomes a `500 internal` answer, never a crash of the
+/// server, but implementations should return [`ApiError`]s instead.
+///
+/// Errors: return `Ok(None)` for "does not exist" (the RPC answers 404 with its own code) and an [`ApiError`]
+/// for anything else — [`ApiError::internal`] for storage failures, [`ApiError::unavailable`] while the node
+/// cannot answer (e.g. still replaying its WAL).
+pub trait NodeApi: Send + Sync + 'static {
+    /// The node's view of the chain (`GET /status`).
+    fn status(&self) -> Result<NodeStatus, ApiError>;
+
+    /// Whether the node should receive traffic (`GET /ready`). The default says not ready while
+    /// [`NodeStatus::syncing`] is set or the status cannot be read.
+    fn readiness(&self) -> Readiness {
+        match self.status() {
+            Ok(s) if s.syncing => Readiness { ready: false, reasons: vec!["syncing".into()] },
+            Ok(_) => Readiness { ready: true, reasons: Vec::new() },
+            Err(e) => Readiness { ready: false, reasons: vec![e.code] },
+        }
+    }
+
+    /// Submits a decoded, size-checked transaction to the mempool (`POST /tx`). Map the mempool's
+    /// `Verdict::Invalid(reason)` to [`ApiError::rejected`]`(reason.code(), reason.to_string())`, and
+    /// `pool_full`, `sender_full` and `future_queue_full` to [`ApiError::mempool_full`] (HTTP 429).
+    fn submit_tx(&self, tx: SignedTransaction) -> Result<Admission, SubmitError>;
+
+    /// Judges a transaction against committed state plus pending transactions without admitting it
+    /// (`POST /tx/validate`, issue 8's "output result"). A rejection is `Ok(Verdict::Invalid { .. })`; `Err`
+    /// only when the node could not judge.
+    fn validate_tx(&self, tx: SignedTransaction) -> Result<Verdict, ApiError>;
+
+    /// A pending or committed transaction (`GET /tx/{id}`).
+    fn tx(&self, id: &TxId) -> Result<Option<TxInfo>, ApiError>;
+
+    /// A committed block by height (`GET /block/{height}`).
+    fn block_by_height(&self, height: u64) -> Result<Option<BlockInfo>, ApiError>;
+
+    /// A committed block by id (`GET /block/hash/{hash}`).
+    fn block_by_hash(&self, hash: &BlockId) -> Result<Option<BlockInfo>, ApiError>;
+
+    /// An account's committed nonce, tier, roles and balances (`GET /account/{address}`).
+    fn account(&self, address: &Address) -> Result<Option<AccountInfo>, ApiError>;
+
+    /// A read-only contract call against committed state (`POST /query`). An unknown contract is
+    /// [`ApiError::not_found`]`("contract_not_found", …)`; a trap, write attempt or fuel exhaustion is
+    /// [`ApiError::rejected`] with the VM's code.
+    fn query(&self, contract: &Address, method: &str, args: &[u8]) -> Result<QueryResult, ApiError>;
+
+    /// A raw state value (or its absence) with a Merkle proof against the last committed state root
+    /// (`GET /proof/{key}`); build it with [`StateProofInfo::new`].
+    fn proof(&self, key: &[u8]) -> Result<StateProofInfo, ApiError>;
+
+    /// The validator set deciding the next block (`GET /validators`).
+    fn validators(&self) -> Result<ValidatorsInfo, ApiError>;
+
+    /// Pending and recently committed misbehaviour evidence (`GET /evidence`).
+    fn evidence(&self) -> Result<Vec<EvidenceInfo>, ApiError>;
+
+    /// The node's metrics registry (`GET /metrics`); the RPC records its own request counters in it too.
+    fn metrics(&self) -> &Metrics;
+
+    /// A new receiver of the node's event stream (one per WebSocket connection). The node publishes with
+    /// `broadcast::Sender::send`, which never waits: a receiver that falls behind the channel's capacity sees
+    /// `Lagged`, and the RPC then disconnects that client. [`NodeEvent::from_committed_block`] builds the
+    /// events of a committed block.
+    fn subscribe(&self) -> broadcast::Receiver<NodeEvent>;
+}

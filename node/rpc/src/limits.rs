@@ -1,0 +1,47 @@
+//! Every limit the RPC enforces, named. [`crate::RpcConfig::default`] uses these; operators may lower or raise
+//! them per node.
+
+use purse_types::tx::MAX_TX_BYTES;
+use std::time::Duration;
+
+/// Largest request body: a hex-encoded maximal transaction (two characters per byte) plus room for the JSON
+/// envelope `{"tx":"…"}`. A raw `application/octet-stream` body is bounded by the same figure and then by
+/// [`MAX_TX_BYTES`] when decoded.
+pub const MAX_BODY_BYTES: usize = 2 * MAX_TX_BYTES + 4 * 1024;
+
+/// Most requests handled at once across all routes; further requests wait for a slot (back-pressure).
+pub const MAX_CONCURRENT_REQUESTS: usize = 256;
+
+/// Most open TCP connections (HTTP and WebSocket together); the listener stops accepting while at the limit.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// Longest a request may take, body upload and node call included; then `408 timeout`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most state-proof key bytes accepted by `GET /proof/{key}`.
+pub const MAX_PROOF_KEY_BYTES: usize = 1024;
+
+/// Most open WebSocket connections; further upgrades get `503 too_many_connections`.
+pub const WS_MAX_CONNECTIONS: usize = 256;
+
+/// Most subscriptions one WebSocket connection may hold.
+pub const WS_MAX_SUBSCRIPTIONS: usize = 32;
+
+/// Notifications buffered for one WebSocket connection; a client that lets more pile up is told it lagged
+/// and is disconnected. The node never waits for a client.
+pub const WS_QUEUE_CAPACITY: usize = 256;
+
+/// Largest message a WebSocket client may send (subscribe messages are tiny).
+pub const WS_MAX_MESSAGE_BYTES: usize = 4 * 1024;
+
+/// Interval between server pings.
+pub const WS_PING_INTERVAL: Duration = Duration::from_secs(20);
+
+/// A connection from which nothing (not even a pong) arrives for this long is closed.
+pub const WS_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Longest one write to a WebSocket may block before the connection is dropped.
+pub const WS_SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long [`crate::serve`] waits for open connections to finish after the shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
