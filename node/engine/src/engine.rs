@@ -7,8 +7,8 @@ use crate::context::{
     PurseCtx,
 };
 use crate::error::EngineError;
-use crate::network::{Inbound, Network};
-use crate::wire::{NetMessage, SignerRecord, WalRecord};
+use crate::network::{EngineRead, Inbound, Network, PendingTx, ProofAnswer};
+use crate::wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord};
 use purse_consensus as pc;
 use purse_mempool::{Mempool, PoolConfig, Verdict};
 use purse_runtime::{BlockContext, Genesis, Runtime};
@@ -20,7 +20,9 @@ use purse_types::{
 };
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How far ahead of the local clock a proposed block's timestamp may be.
@@ -107,6 +109,21 @@ pub struct EngineStats {
     pub rejected_txs: u64,
     /// Pooled transactions dropped on commit (made invalid by the block, expired, evicted).
     pub pool_dropped: u64,
+    /// Blocks committed through block sync.
+    pub synced_blocks: u64,
+    /// Synced blocks refused (bad certificate, wrong parent, or execution disagreeing with the header).
+    pub invalid_synced_blocks: u64,
+}
+
+/// Live figures of an engine, readable from other threads (status, metrics).
+#[derive(Debug, Default)]
+pub struct EngineGauges {
+    /// Height of the last committed block.
+    pub height: AtomicU64,
+    /// Round of the height being decided.
+    pub round: AtomicU64,
+    /// Transactions in the pending-transaction validator.
+    pub pool_len: AtomicU64,
 }
 
 /// One validator.
@@ -128,6 +145,7 @@ pub struct Engine<S: KvStore + Clone + 'static, N: Network> {
     evidence: Vec<purse_types::Evidence>,
     events: Option<SyncSender<EngineEvent>>,
     stats: EngineStats,
+    gauges: Arc<EngineGauges>,
     /// Trace every effect to stderr (`PURSE_DEBUG=1`).
     debug: bool,
 }
@@ -212,6 +230,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             evidence: Vec::new(),
             events,
             stats: EngineStats::default(),
+            gauges: Arc::new(EngineGauges::default()),
             debug: std::env::var_os("PURSE_DEBUG").is_some(),
         };
         engine.resume()?;
@@ -236,6 +255,11 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     /// The store (read-only).
     pub fn storage(&self) -> &Storage<S> {
         &self.storage
+    }
+
+    /// Live figures shared with other threads.
+    pub fn gauges(&self) -> Arc<EngineGauges> {
+        Arc::clone(&self.gauges)
     }
 
     /// Counters.
@@ -312,7 +336,10 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     /// Feeds one input to the core and carries out everything that follows from it.
     fn feed(&mut self, input: pc::Input<PurseCtx>) -> Result<(), EngineError> {
         match self.core.handle(input) {
-            Ok(effects) => self.run_effects(effects),
+            Ok(effects) => {
+                self.gauges.round.store(u64::from(self.core.round().unwrap_or(0)), Ordering::Relaxed);
+                self.run_effects(effects)
+            }
             Err(e) => {
                 if self.debug {
                     eprintln!("[{}] rejected input: {e:?}", &self.key.public().to_hex()[..6]);
@@ -565,6 +592,19 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             None => self.execute(height, block.header.timestamp_ms, &block.txs)?,
         };
         let cert = to_wire_certificate(certificate, &self.genesis_set);
+        self.commit_executed(height, round, block, cert, ex)
+    }
+
+    /// Writes an executed block with its certificate, then updates the pool, evidence, gauges and listeners.
+    fn commit_executed(
+        &mut self,
+        height: u64,
+        round: u32,
+        block: Block,
+        cert: CommitCertificate,
+        ex: Executed,
+    ) -> Result<(), EngineError> {
+        let id = block.id();
         let tx_ids: Vec<Hash> = block.txs.iter().map(|t| t.id()).collect();
         let succeeded =
             ex.receipts.iter().filter(|r| matches!(r.status, purse_types::TxStatus::Success)).count();
@@ -585,6 +625,8 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
+        self.gauges.height.store(height, Ordering::Relaxed);
+        self.gauges.pool_len.store(self.pool.len() as u64, Ordering::Relaxed);
         if let Some(tx) = &self.events {
             let _ = tx.try_send(EngineEvent::Committed {
                 height,
@@ -604,6 +646,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             Inbound::Stop => return Ok(false),
             Inbound::Submit { tx, reply } => {
                 let verdict = self.pool.admit(tx.clone())?;
+                self.gauges.pool_len.store(self.pool.len() as u64, Ordering::Relaxed);
                 if !matches!(verdict, Verdict::Invalid(_)) {
                     self.net.broadcast(&NetMessage::Tx(Box::new(tx)));
                 }
@@ -617,6 +660,8 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
                     self.stats.rejected_txs += 1;
                 }
             }
+            Inbound::SyncedBlock(synced) => self.on_synced_block(*synced)?,
+            Inbound::Read(read) => read(&*self),
             Inbound::Net(NetMessage::Vote(v)) => {
                 if v.verify(&self.chain_id).is_err() {
                     self.stats.bad_signatures += 1;
@@ -629,6 +674,42 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             }
         }
         Ok(true)
+    }
+
+    /// Block sync: commits `synced` if it is the next height, its certificate holds more than two thirds of
+    /// the validator set's power for exactly this block, it extends our head, and executing it reproduces the
+    /// roots in its header. Then starts the following height.
+    fn on_synced_block(&mut self, synced: SyncedBlock) -> Result<(), EngineError> {
+        let SyncedBlock { block, certificate } = synced;
+        let height = block.header.height;
+        if height != self.committed_height() + 1 {
+            return Ok(()); // already have it, or not the next one: the sync client sends in order
+        }
+        let id = block.id();
+        let (parent, _, _) = self.parent(height)?;
+        let certified = certificate.verify_for(&self.chain_id, &self.genesis_set, height, &id).is_ok();
+        if !certified || block.header.parent != parent || block.header.chain_id != self.chain_id {
+            self.stats.invalid_synced_blocks += 1;
+            return Ok(());
+        }
+        if block.check_body().is_err() {
+            self.stats.invalid_synced_blocks += 1;
+            return Ok(());
+        }
+        let ex = self.execute(height, block.header.timestamp_ms, &block.txs)?;
+        if ex.prepared.root != block.header.state_root || ex.receipt_root != block.header.receipt_root {
+            // A certified block we execute differently: this node's state or software disagrees with the
+            // network. Refuse to commit it rather than diverge; an operator must look.
+            self.stats.invalid_synced_blocks += 1;
+            return Ok(());
+        }
+        let round = block.header.round;
+        self.commit_executed(height, round, block, certificate, ex)?;
+        self.stats.synced_blocks += 1;
+        if self.height() <= height {
+            self.start_height(height + 1)?;
+        }
+        Ok(())
     }
 
     fn on_proposal(&mut self, proposal: SignedProposal, block: Block) -> Result<(), EngineError> {
@@ -710,5 +791,41 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             }
             _ => Ok(None),
         }
+    }
+}
+
+impl<S: KvStore + Clone + 'static, N: Network> EngineRead for Engine<S, N> {
+    fn committed_height(&self) -> u64 {
+        Engine::committed_height(self)
+    }
+
+    fn round(&self) -> u32 {
+        self.core.round().unwrap_or(0)
+    }
+
+    fn pool_len(&self) -> usize {
+        self.pool.len()
+    }
+
+    fn pool_tx(&self, id: &purse_types::TxId) -> Option<PendingTx> {
+        let tx = self.pool.get(id)?;
+        // Pending transactions are below the sender's next pool nonce; queued ones wait above a gap.
+        let queued = self.pool.next_nonce(&tx.tx.sender).ok().flatten().is_some_and(|n| tx.tx.nonce >= n);
+        Some(PendingTx { sender: tx.tx.sender, nonce: tx.tx.nonce, queued })
+    }
+
+    fn next_nonce(&self, address: &purse_types::Address) -> Option<u64> {
+        self.pool.next_nonce(address).ok().flatten()
+    }
+
+    fn proof(&self, key: &[u8]) -> Result<ProofAnswer, String> {
+        let head = self.storage.head().ok_or("nothing committed yet")?;
+        let (value, proof) =
+            self.storage.state().get_with_proof(key, head.height).map_err(|e| e.to_string())?;
+        Ok(ProofAnswer { value, proof, height: head.height, root: head.state_root })
+    }
+
+    fn evidence(&self) -> Vec<purse_types::Evidence> {
+        self.evidence.clone()
     }
 }

@@ -15,7 +15,11 @@ mod network;
 mod wire;
 
 pub use context::{core_validator_set, PurseCtx};
-pub use engine::{genesis_hash, Engine, EngineConfig, EngineEvent, EngineStats, MAX_CLOCK_DRIFT_MS};
+pub use engine::{
+    genesis_hash, Engine, EngineConfig, EngineEvent, EngineGauges, EngineStats, MAX_CLOCK_DRIFT_MS,
+};
 pub use error::EngineError;
-pub use network::{Hub, HubEndpoint, Inbound, Network, Reply, INBOX_CAPACITY};
-pub use wire::{NetMessage, SignerRecord, WalRecord, MAX_MESSAGE_BYTES};
+pub use network::{
+    EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply, INBOX_CAPACITY,
+};
+pub use wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord, MAX_MESSAGE_BYTES};

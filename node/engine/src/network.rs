@@ -1,8 +1,8 @@
 //! The engine's view of the network: a trait to send, a bounded inbox to receive. The libp2p node and the
 //! in-process hub below both implement it.
 
-use crate::wire::NetMessage;
-use purse_types::SignedTransaction;
+use crate::wire::{NetMessage, SyncedBlock};
+use purse_types::{Address, Evidence, Hash, SignedTransaction, StateProof, TxId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -29,8 +29,58 @@ pub enum Inbound {
         /// Called once with the verdict.
         reply: Reply,
     },
+    /// A committed block fetched by block sync: committed if it is the next height and its certificate and
+    /// re-execution check out; ignored otherwise.
+    SyncedBlock(Box<SyncedBlock>),
+    /// Run a read on the engine thread (RPC reads of the pool, proofs, evidence).
+    Read(ReadFn),
     /// Stop the engine.
     Stop,
+}
+
+/// A read run on the engine thread between inputs.
+pub type ReadFn = Box<dyn FnOnce(&dyn EngineRead) + Send>;
+
+/// A pooled transaction, as the pool sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingTx {
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Waiting for a nonce gap to fill (not yet executable).
+    pub queued: bool,
+}
+
+/// A state value with its proof against the root of the last committed block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofAnswer {
+    /// The value, or `None` (the proof then proves absence).
+    pub value: Option<Vec<u8>>,
+    /// Merkle proof.
+    pub proof: StateProof,
+    /// Height of the state proven.
+    pub height: u64,
+    /// State root at that height.
+    pub root: Hash,
+}
+
+/// What an engine answers about itself (see [`Inbound::Read`]).
+pub trait EngineRead {
+    /// Height of the last committed block.
+    fn committed_height(&self) -> u64;
+    /// Consensus round of the height being decided.
+    fn round(&self) -> u32;
+    /// Transactions in the pending-transaction validator.
+    fn pool_len(&self) -> usize;
+    /// A pooled transaction.
+    fn pool_tx(&self, id: &TxId) -> Option<PendingTx>;
+    /// The sender's next nonce counting pooled transactions (`None`: no such account).
+    fn next_nonce(&self, address: &Address) -> Option<u64>;
+    /// A state value with a proof against the last committed state root.
+    fn proof(&self, key: &[u8]) -> Result<ProofAnswer, String>;
+    /// Misbehaviour evidence seen and not yet included in a block.
+    fn evidence(&self) -> Vec<Evidence>;
 }
 
 impl std::fmt::Debug for Inbound {
@@ -41,6 +91,8 @@ impl std::fmt::Debug for Inbound {
                 f.debug_struct("Submit").field("tx", &tx.id()).field("reply", &reply.is_some()).finish()
             }
             Inbound::Check { tx, .. } => f.debug_struct("Check").field("tx", &tx.id()).finish(),
+            Inbound::SyncedBlock(b) => f.debug_tuple("SyncedBlock").field(&b.block.header.height).finish(),
+            Inbound::Read(_) => f.write_str("Read"),
             Inbound::Stop => f.write_str("Stop"),
         }
     }

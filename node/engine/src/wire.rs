@@ -4,7 +4,8 @@ use crate::context::{from_wire_proposal, from_wire_vote, to_wire_proposal, to_wi
 use borsh::{BorshDeserialize, BorshSerialize};
 use purse_consensus as pc;
 use purse_types::{
-    decode_with_limit, encode, Block, CodecError, Hash, SignedProposal, SignedTransaction, SignedVote,
+    decode_with_limit, encode, Block, CodecError, CommitCertificate, Hash, SignedProposal, SignedTransaction,
+    SignedVote,
 };
 
 /// Largest network message: a proposal carrying a maximal block.
@@ -34,6 +35,27 @@ impl NetMessage {
 
     /// Decodes untrusted bytes.
     pub fn decode(bytes: &[u8]) -> Result<NetMessage, CodecError> {
+        decode_with_limit(bytes, MAX_MESSAGE_BYTES)
+    }
+}
+
+/// A committed block with the certificate that decided it: what block sync moves between nodes.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SyncedBlock {
+    /// The block.
+    pub block: Block,
+    /// Precommits of more than two thirds of the voting power for it.
+    pub certificate: CommitCertificate,
+}
+
+impl SyncedBlock {
+    /// Encodes for the wire.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Decodes untrusted bytes.
+    pub fn decode(bytes: &[u8]) -> Result<SyncedBlock, CodecError> {
         decode_with_limit(bytes, MAX_MESSAGE_BYTES)
     }
 }

@@ -6,6 +6,7 @@ mod blocks;
 mod checksum;
 mod error;
 mod meta;
+mod reader;
 mod rocks;
 mod snapshot;
 mod storage;
@@ -15,6 +16,7 @@ pub use blocks::{BlockInfo, BlockPart, CommitBundle, TxLocation, MAX_TXS_PER_BLO
 pub use checksum::CHECKSUM_LEN;
 pub use error::StorageError;
 pub use meta::{FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN};
+pub use reader::BlockReader;
 pub use rocks::{RocksConfig, RocksStore};
 pub use snapshot::{import_snapshot, SnapshotHeader, MAX_SNAPSHOT_ENTRIES, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC};
 pub use storage::Storage;

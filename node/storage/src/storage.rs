@@ -1,15 +1,16 @@
 //! The node's store: format checks on open, atomic block commits, block and transaction lookups.
 
 use crate::blocks::{
-    block_key, decode_record, index_key, receipt_key, BlockInfo, BlockPart, CommitBundle, TxLocation,
-    INDEX_BLOCK_HASH, INDEX_TX, MAX_TXS_PER_BLOCK,
+    block_key, index_key, receipt_key, BlockInfo, BlockPart, CommitBundle, TxLocation, INDEX_BLOCK_HASH,
+    INDEX_TX, MAX_TXS_PER_BLOCK,
 };
 use crate::meta::{
     decode_meta, FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN, META_COMMIT_MARKER, META_FORMAT,
     META_HEAD,
 };
+use crate::reader::BlockReader;
 use crate::StorageError;
-use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, StoreError, WriteBatch};
+use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, WriteBatch};
 use purse_types::Hash;
 
 /// A node's store over any [`KvStore`] (RocksDB in a node, a memory or fault-injecting store in tests).
@@ -170,94 +171,73 @@ impl<S: KvStore> Storage<S> {
         Ok(self.store().put(Column::Blocks, &block_key(height, BlockPart::Certificate), certificate)?)
     }
 
+    /// Read access to committed blocks through this store.
+    pub fn reader(&self) -> BlockReader<&S> {
+        BlockReader::new(self.store())
+    }
+
+    /// A reader that owns a handle on the store: it reads committed blocks from other threads (RPC, block-sync
+    /// serving) while this storage keeps committing.
+    pub fn shared_reader(&self) -> BlockReader<S>
+    where
+        S: Clone,
+    {
+        BlockReader::new(self.store().clone())
+    }
+
     /// Encoded header at `height`.
     pub fn header(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Header))?)
+        self.reader().header(height)
     }
 
     /// Encoded block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Block))?)
+        self.reader().block(height)
     }
 
     /// Encoded commit certificate of the block at `height`.
     pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.store().get(Column::Blocks, &block_key(height, BlockPart::Certificate))?)
+        self.reader().certificate(height)
     }
 
     /// Hash, state root and transaction ids of the block at `height`.
     pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, StorageError> {
-        let k = block_key(height, BlockPart::Info);
-        match self.store().get(Column::Blocks, &k)? {
-            Some(b) => Ok(Some(decode_record(Column::Blocks, &k, &b)?)),
-            None => Ok(None),
-        }
+        self.reader().block_info(height)
     }
 
     /// Height of the block with hash `block_hash`.
     pub fn height_of(&self, block_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        let k = index_key(INDEX_BLOCK_HASH, block_hash);
-        match self.store().get(Column::BlockIndex, &k)? {
-            Some(b) => Ok(Some(purse_state::records::decode_u64(Column::BlockIndex, &k, &b)?)),
-            None => Ok(None),
-        }
+        self.reader().height_of(block_hash)
     }
 
     /// Encoded header of the block with hash `block_hash`.
     pub fn header_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.height_of(block_hash)? {
-            Some(h) => self.header(h),
-            None => Ok(None),
-        }
+        self.reader().header_by_hash(block_hash)
     }
 
     /// Encoded block with hash `block_hash`.
     pub fn block_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.height_of(block_hash)? {
-            Some(h) => self.block(h),
-            None => Ok(None),
-        }
+        self.reader().block_by_hash(block_hash)
     }
 
     /// Encoded commit certificate of the block with hash `block_hash`.
     pub fn certificate_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.height_of(block_hash)? {
-            Some(h) => self.certificate(h),
-            None => Ok(None),
-        }
+        self.reader().certificate_by_hash(block_hash)
     }
 
     /// Where the transaction `tx_id` was committed.
     pub fn tx_location(&self, tx_id: &Hash) -> Result<Option<TxLocation>, StorageError> {
-        let k = index_key(INDEX_TX, tx_id);
-        match self.store().get(Column::BlockIndex, &k)? {
-            Some(b) => Ok(Some(decode_record(Column::BlockIndex, &k, &b)?)),
-            None => Ok(None),
-        }
+        self.reader().tx_location(tx_id)
     }
 
     /// Location and encoded receipt of transaction `tx_id`.
     pub fn receipt(&self, tx_id: &Hash) -> Result<Option<(TxLocation, Vec<u8>)>, StorageError> {
-        let Some(loc) = self.tx_location(tx_id)? else { return Ok(None) };
-        let k = receipt_key(loc.height, loc.index);
-        match self.store().get(Column::Blocks, &k)? {
-            Some(r) => Ok(Some((loc, r))),
-            None => Err(StoreError::corrupt(Column::Blocks, &k, "indexed receipt missing").into()),
-        }
+        self.reader().receipt(tx_id)
     }
 
     /// Encoded receipts of the block at `height`, in block order (at most `limit`, from index `from`).
     pub fn receipts(&self, height: u64, from: u32, limit: usize) -> Result<Vec<Vec<u8>>, StorageError> {
-        let start = receipt_key(height, from);
-        let end = block_key(height, BlockPart::Receipt);
-        let end = purse_state::prefix_end(&end);
-        let limit = limit.min(purse_state::MAX_SCAN_LIMIT);
-        Ok(self
-            .store()
-            .scan(Column::Blocks, &start, end.as_deref(), limit)?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect())
+        self.reader().receipts(height, from, limit)
     }
 }
 

@@ -137,6 +137,27 @@ impl<S: KvStore> KvStore for FaultyStore<S> {
     }
 }
 
+/// A borrowed store is a store (readers over a store owned elsewhere).
+impl<S: KvStore + ?Sized> KvStore for &S {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(column, key)
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        (**self).write(batch)
+    }
+
+    fn scan(
+        &self,
+        column: Column,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<KvEntry>, StoreError> {
+        (**self).scan(column, start, end, limit)
+    }
+}
+
 impl<S: KvStore> KvStore for std::sync::Arc<S> {
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         (**self).get(column, key)
