@@ -25,6 +25,9 @@ pub enum TestnetError {
     /// State access failed.
     #[error("state: {0}")]
     State(#[from] purse_state::StateError),
+    /// The runtime (contract queries) failed.
+    #[error("runtime: {0}")]
+    Runtime(#[from] purse_runtime::RuntimeError),
     /// File system.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),

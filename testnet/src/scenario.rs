@@ -1,5 +1,6 @@
-//! The wallet scenario on a local net: e-money reload, merchant payments, partial refunds, person-to-person
-//! transfers and redemption, followed by the invariant checks and a summary.
+//! The wallet scenario on a local net: e-money reload, a merchant's loyalty program deployed as a WASM
+//! contract, merchant payments that earn points, partial refunds, person-to-person transfers, redemption of
+//! e-money and of points, followed by the invariant checks and a summary.
 
 use crate::localnet::{open_storage, LocalNet};
 use crate::TestnetError;
@@ -42,6 +43,12 @@ pub struct Summary {
     pub balances: u128,
     /// Network messages dropped (full inbox) while every validator was running.
     pub dropped: u64,
+    /// Loyalty points awarded by the loyalty contract.
+    pub points_earned: u128,
+    /// Loyalty points redeemed.
+    pub points_redeemed: u128,
+    /// Loyalty points the contract reports outstanding (queried from committed state).
+    pub points_outstanding: u128,
 }
 
 impl Summary {
@@ -53,6 +60,7 @@ impl Summary {
             && self.supply == self.reloaded - self.redeemed
             && self.balances == self.supply
             && self.dropped == 0
+            && self.points_outstanding == self.points_earned - self.points_redeemed
     }
 }
 
@@ -169,7 +177,7 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     let coin = |amount: u128| Coin { asset: eur, amount: Amount(amount) };
 
     // 1. E-money reload: the issuer mints EUR into every wallet against an external payment.
-    println!("[1/5] reload: issuer mints e-money into {} wallets", keys.wallets.len());
+    println!("[1/7] reload: issuer mints e-money into {} wallets", keys.wallets.len());
     let mut reloaded = 0u128;
     for w in &keys.wallets {
         let amount = 50_000 + u128::from(rng.below(50_000));
@@ -179,8 +187,28 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     }
     d.settle("reload", wait)?;
 
-    // 2. Payments at merchants.
-    println!("[2/5] payments: {rounds} rounds of wallet → merchant payments");
+    // 2. Merchant 0 runs a loyalty program: a WASM contract deployed on chain (1 point per unit spent).
+    println!("[2/7] loyalty: merchant 0 deploys its loyalty-points contract");
+    let merchant0 = keys.merchants[0].clone();
+    let deploy_nonce = d.nonces.get(&merchant0.public().address()).copied().unwrap_or(0);
+    let loyalty = Address::contract(&merchant0.public().address(), deploy_nonce);
+    let code = purse_contract_test::artifact("loyalty").map_err(|e| TestnetError::Setup(e.to_string()))?;
+    let init = borsh::to_vec(&("Purse Rewards".to_string(), 10_000u32, LOT_TTL_MS))
+        .map_err(|e| TestnetError::Setup(e.to_string()))?;
+    let tx = d.tx(
+        &merchant0,
+        Payload::Deploy {
+            code,
+            init_args: init,
+            admin: Some(merchant0.public().address()),
+            fuel_limit: 50_000_000,
+        },
+    );
+    d.submit(tx)?;
+    d.settle("loyalty deploy", wait)?;
+
+    // 3. Payments at merchants.
+    println!("[3/7] payments: {rounds} rounds of wallet → merchant payments");
     let mut paid: Vec<(usize, usize, u128)> = Vec::new();
     for _ in 0..rounds {
         for (wi, w) in keys.wallets.iter().enumerate() {
@@ -193,9 +221,27 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
         }
     }
     d.settle("payments", wait)?;
+    // Merchant 0 awards points for every payment it received.
+    let mut points: BTreeMap<usize, u128> = BTreeMap::new();
+    for (wi, _, amount) in paid.iter().filter(|(_, mi, _)| *mi == 0) {
+        *points.entry(*wi).or_default() += amount;
+        let args = borsh::to_vec(&(keys.wallets[*wi].public().address(), *amount, "retail".to_string()))
+            .map_err(|e| TestnetError::Setup(e.to_string()))?;
+        let call = Payload::Call {
+            contract: loyalty,
+            method: "earn".into(),
+            args,
+            funds: vec![],
+            fuel_limit: 5_000_000,
+        };
+        let tx = d.tx(&merchant0, call);
+        d.submit(tx)?;
+    }
+    d.settle("loyalty earn", wait)?;
+    let points_earned: u128 = points.values().sum();
 
-    // 3. Partial refunds of every tenth payment.
-    println!("[3/5] refunds: merchants refund part of every tenth payment");
+    // 4. Partial refunds of every tenth payment.
+    println!("[4/7] refunds: merchants refund part of every tenth payment");
     for (wi, mi, amount) in paid.iter().step_by(10) {
         let tx = d.tx(
             &keys.merchants[*mi],
@@ -205,8 +251,8 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     }
     d.settle("refunds", wait)?;
 
-    // 4. Person-to-person transfers.
-    println!("[4/5] p2p: wallets send to each other");
+    // 5. Person-to-person transfers.
+    println!("[5/7] p2p: wallets send to each other");
     for (wi, w) in keys.wallets.iter().enumerate() {
         let to = (wi + 1 + rng.below(keys.wallets.len() as u64 - 1) as usize) % keys.wallets.len();
         let tx = d.tx(w, Payload::Transfer { to: keys.wallets[to].public().address(), coin: coin(50) });
@@ -214,8 +260,8 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     }
     d.settle("p2p", wait)?;
 
-    // 5. Merchants redeem (burn) a tenth of their takings.
-    println!("[5/5] redeem: merchants redeem e-money with the issuer");
+    // 6. Merchants redeem (burn) a tenth of their takings.
+    println!("[6/7] redeem: merchants redeem e-money with the issuer");
     let mut takings: HashMap<usize, u128> = HashMap::new();
     for (_, mi, amount) in &paid {
         *takings.entry(*mi).or_default() += amount;
@@ -231,6 +277,28 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
         d.submit(tx)?;
     }
     d.settle("redeem", wait)?;
+
+    // 7. Wallets spend half of their points at merchant 0.
+    println!("[7/7] points: wallets redeem half of their loyalty points");
+    let mut points_redeemed = 0u128;
+    for (wi, p) in &points {
+        let spend = p / 2;
+        if spend == 0 {
+            continue;
+        }
+        points_redeemed += spend;
+        let args = borsh::to_vec(&spend).map_err(|e| TestnetError::Setup(e.to_string()))?;
+        let call = Payload::Call {
+            contract: loyalty,
+            method: "redeem".into(),
+            args,
+            funds: vec![],
+            fuel_limit: 5_000_000,
+        };
+        let tx = d.tx(&keys.wallets[*wi], call);
+        d.submit(tx)?;
+    }
+    d.settle("points", wait)?;
     let elapsed = start.elapsed();
 
     // Let every validator report its last commits, then stop them.
@@ -272,6 +340,23 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
             balances += decode::<u128>(&b).map_err(|e| TestnetError::Scenario(e.to_string()))?;
         }
     }
+    // Invariant 3: the loyalty contract's books — outstanding points = earned − redeemed (read-only queries).
+    let runtime = purse_runtime::Runtime::with_default_vm()?;
+    let head = storage.head().map(|h| h.height).unwrap_or(0);
+    let ctx = purse_runtime::BlockContext {
+        chain_id: net.genesis.chain_id.clone(),
+        height: head,
+        time_ms: now_ms(),
+    };
+    let mut points_outstanding = 0u128;
+    for wi in points.keys() {
+        let args = borsh::to_vec(&keys.wallets[*wi].public().address())
+            .map_err(|e| TestnetError::Setup(e.to_string()))?;
+        let out = runtime.query(storage.state().view(), &ctx, loyalty, "balance", args, 50_000_000);
+        let data = out.result.map_err(|e| TestnetError::Scenario(format!("loyalty balance query: {e}")))?;
+        points_outstanding +=
+            borsh::from_slice::<u128>(&data).map_err(|e| TestnetError::Scenario(e.to_string()))?;
+    }
     latencies.sort();
     let pct =
         |p: usize| latencies.get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1))).copied();
@@ -290,5 +375,18 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
         supply: asset.supply,
         balances,
         dropped,
+        points_earned,
+        points_redeemed,
+        points_outstanding,
     })
+}
+
+/// Lifetime of a loyalty-points lot: long enough that none expires during the scenario.
+const LOT_TTL_MS: u64 = 24 * 3600 * 1000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -21,4 +21,6 @@ fn four_validators_run_the_wallet_scenario_with_identical_chains() {
     assert_eq!(s.balances, s.supply, "supply is not the sum of balances");
     assert!(s.height >= 5);
     assert_eq!(s.dropped, 0, "messages dropped while running");
+    assert!(s.points_earned > 0, "the loyalty contract awarded no points");
+    assert_eq!(s.points_outstanding, s.points_earned - s.points_redeemed, "loyalty books");
 }

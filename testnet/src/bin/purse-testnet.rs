@@ -70,6 +70,10 @@ fn main() -> anyhow::Result<()> {
         "  e-money audit         reloaded {} − redeemed {} = supply {} (Σ balances {})",
         s.reloaded, s.redeemed, s.supply, s.balances
     );
+    println!(
+        "  loyalty contract      earned {} − redeemed {} = outstanding {} (queried from the contract)",
+        s.points_earned, s.points_redeemed, s.points_outstanding
+    );
     println!("  dropped messages      {}", s.dropped);
     if s.ok() {
         println!("result: OK");
