@@ -163,7 +163,7 @@ pub fn import_snapshot<S: KvStore>(
     }
     let head = Head { height: header.height, block_hash: header.block_hash, state_root: prepared.root };
     let mut batch = prepared.take_batch();
-    batch.put(Column::Meta, META_HEAD.to_vec(), purse_types::encode(&head));
+    batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
     storage.store().write(batch)?;
     storage.finish_import(prepared, head)?;
     Ok(storage)

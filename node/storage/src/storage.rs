@@ -129,11 +129,11 @@ impl<S: KvStore> Storage<S> {
         }
         let head = Head { height: bundle.height, block_hash: bundle.block_hash, state_root: state.root };
         let mut batch = WriteBatch::with_capacity(state.batch.len() + bundle.receipts.len() * 2 + 8);
-        batch.put(Column::Meta, META_COMMIT_MARKER.to_vec(), bundle.height.to_be_bytes().to_vec());
+        batch.put(Column::Meta, META_COMMIT_MARKER, bundle.height.to_be_bytes());
         self.block_records(&bundle, &mut batch);
         batch.append(state.take_batch());
-        batch.put(Column::Meta, META_HEAD.to_vec(), purse_types::encode(&head));
-        batch.delete(Column::Meta, META_COMMIT_MARKER.to_vec());
+        batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
+        batch.delete(Column::Meta, META_COMMIT_MARKER);
         self.store().write(batch)?;
         self.state.finish_commit(state)?;
         self.head = Some(head);
@@ -153,7 +153,7 @@ impl<S: KvStore> Storage<S> {
             tx_ids: b.receipts.iter().map(|(id, _)| *id).collect(),
         };
         batch.put(Column::Blocks, block_key(h, BlockPart::Info), purse_types::encode(&info));
-        batch.put(Column::BlockIndex, index_key(INDEX_BLOCK_HASH, &b.block_hash), h.to_be_bytes().to_vec());
+        batch.put(Column::BlockIndex, index_key(INDEX_BLOCK_HASH, &b.block_hash), h.to_be_bytes());
         for (i, (tx_id, receipt)) in b.receipts.iter().enumerate() {
             let index = i as u32;
             batch.put(Column::Blocks, receipt_key(h, index), receipt.clone());

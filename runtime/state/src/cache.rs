@@ -1,16 +1,62 @@
 //! A bounded in-memory cache of tree nodes.
 
-use crate::node::{Node, NodeKey};
+use crate::node::{Node, NodeId, NodeKey};
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+/// A fast non-cryptographic hasher for [`NodeId`]s (multiply-rotate, as in rustc's FxHash). The keys are not
+/// attacker-chosen in a way that matters: a collision only costs a probe, never correctness.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Final avalanche (murmur3 fmix64): the multiply-rotate rounds leave the low bits, which pick the
+        // bucket, poorly mixed when the last words written are zero (short paths).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+type Map = HashMap<NodeId, Arc<Node>, BuildHasherDefault<IdHasher>>;
+
 /// Young and old generation.
-type Generations = (HashMap<NodeKey, Arc<Node>>, HashMap<NodeKey, Arc<Node>>);
+type Generations = (Map, Map);
 
 /// Two-generation cache: new entries go to the young map; when it holds half the capacity it becomes the old
 /// map (dropping the previous old one). A hit in the old map is promoted. This approximates LRU with O(1)
-/// work and bounds memory to `capacity` nodes.
+/// work and bounds memory to `capacity` nodes. Nodes are immutable once written (a node key names one version
+/// of one position), so a cached node is never stale.
 #[derive(Debug)]
 pub struct NodeCache {
     capacity: usize,
@@ -20,24 +66,42 @@ pub struct NodeCache {
 impl NodeCache {
     /// A cache holding at most `capacity` nodes (0 disables it).
     pub fn new(capacity: usize) -> NodeCache {
-        NodeCache { capacity, maps: Mutex::new((HashMap::new(), HashMap::new())) }
+        NodeCache { capacity, maps: Mutex::new((Map::default(), Map::default())) }
     }
 
     /// The cached node at `key`.
     pub fn get(&self, key: &NodeKey) -> Option<Arc<Node>> {
-        let mut m = self.maps.lock();
-        if let Some(n) = m.0.get(key) {
-            return Some(n.clone());
-        }
-        let n = m.1.remove(key)?;
-        Self::insert_locked(&mut m, self.capacity, key.clone(), n.clone());
-        Some(n)
+        self.get_id(&NodeId::from_key(key))
     }
 
     /// Caches `node` at `key`.
     pub fn insert(&self, key: NodeKey, node: Arc<Node>) {
+        self.insert_id(NodeId::from_key(&key), node);
+    }
+
+    /// The cached node at `id`.
+    pub(crate) fn get_id(&self, id: &NodeId) -> Option<Arc<Node>> {
         let mut m = self.maps.lock();
-        Self::insert_locked(&mut m, self.capacity, key, node);
+        if let Some(n) = m.0.get(id) {
+            return Some(n.clone());
+        }
+        let n = m.1.remove(id)?;
+        Self::insert_locked(&mut m, self.capacity, *id, n.clone());
+        Some(n)
+    }
+
+    /// Caches `node` at `id`.
+    pub(crate) fn insert_id(&self, id: NodeId, node: Arc<Node>) {
+        let mut m = self.maps.lock();
+        Self::insert_locked(&mut m, self.capacity, id, node);
+    }
+
+    /// Caches many nodes under one lock.
+    pub(crate) fn insert_all(&self, nodes: impl IntoIterator<Item = (NodeId, Arc<Node>)>) {
+        let mut m = self.maps.lock();
+        for (id, node) in nodes {
+            Self::insert_locked(&mut m, self.capacity, id, node);
+        }
     }
 
     /// Drops every entry.
@@ -47,15 +111,16 @@ impl NodeCache {
         m.1.clear();
     }
 
-    fn insert_locked(m: &mut Generations, capacity: usize, key: NodeKey, node: Arc<Node>) {
+    fn insert_locked(m: &mut Generations, capacity: usize, id: NodeId, node: Arc<Node>) {
         let half = capacity / 2;
         if half == 0 {
             return;
         }
         if m.0.len() >= half {
-            m.1 = std::mem::take(&mut m.0);
+            let young = std::mem::replace(&mut m.0, Map::with_capacity_and_hasher(half, Default::default()));
+            m.1 = young;
         }
-        m.0.insert(key, node);
+        m.0.insert(id, node);
     }
 }
 
@@ -82,5 +147,15 @@ mod tests {
         let disabled = NodeCache::new(0);
         disabled.insert(key(1), leaf(1));
         assert!(disabled.get(&key(1)).is_none());
+    }
+
+    #[test]
+    fn paths_are_distinct_keys() {
+        let c = NodeCache::new(64);
+        let a = NodeKey { version: 1, path: vec![0] };
+        let b = NodeKey { version: 1, path: vec![0, 0] };
+        c.insert(a.clone(), leaf(1));
+        assert!(c.get(&b).is_none());
+        assert!(c.get(&a).is_some());
     }
 }

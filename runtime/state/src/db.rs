@@ -1,15 +1,16 @@
 //! The authenticated state over a [`KvStore`]: versioned reads, proofs and batched commits.
 
 use crate::cache::NodeCache;
+use crate::hashing;
 use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
-use crate::node::{Node, NodeKey};
+use crate::node::{Node, NodeId, NodeKey};
 use crate::overlay::Overlay;
 use crate::records::{
-    decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord, ValueRecord, META_LATEST,
-    META_OLDEST,
+    decode_stale_list, decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord,
+    ValueRecord, META_LATEST, META_OLDEST, VALUE_KEY_LEN,
 };
-use crate::state_proof::{nibble, state_key_hash, state_value_hash, ProofLevel, ProofTerminal, StateProof};
-use crate::update::{Change, TreeUpdate};
+use crate::state_proof::{nibble, state_key_hash, ProofLevel, ProofTerminal, StateProof};
+use crate::update::{Change, Leaf, Root, TreeUpdate};
 use crate::{Column, StateError};
 use purse_types::Hash;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub const DEFAULT_NODE_CACHE_NODES: usize = 1 << 20;
 pub const MAX_PRUNE_PER_COMMIT: usize = 50_000;
 /// Most versions whose root records one commit drops.
 pub const MAX_PRUNED_VERSIONS_PER_COMMIT: u64 = 1_000;
+/// Stale-index entries read per page when pruning.
+const STALE_PAGE: usize = 8;
 /// Entries read per page when scanning values.
 const SCAN_PAGE: usize = 1_024;
 
@@ -55,7 +58,9 @@ pub struct PreparedCommit {
     pub batch: WriteBatch,
     base: Option<u64>,
     oldest: u64,
-    new_nodes: Vec<(NodeKey, Arc<Node>)>,
+    new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// Batch bytes per changed key, for sizing the next batch.
+    bytes_per_change: usize,
 }
 
 impl PreparedCommit {
@@ -85,6 +90,9 @@ pub struct StateDb<S> {
     oldest: u64,
     root: RootRecord,
     cache: NodeCache,
+    /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
+    /// it never copies megabytes to grow.
+    batch_bytes_per_change: usize,
 }
 
 impl<S: KvStore> StateDb<S> {
@@ -106,6 +114,7 @@ impl<S: KvStore> StateDb<S> {
             oldest,
             root: RootRecord { node: None, hash: Hash::ZERO },
             cache,
+            batch_bytes_per_change: 0,
         };
         if let Some(v) = latest {
             db.root = db.root_record(v)?;
@@ -191,42 +200,57 @@ impl<S: KvStore> StateDb<S> {
     ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         self.check_version(version)?;
         let kh = state_key_hash(key);
-        let root = self.root_record(version)?;
         let mut levels = Vec::new();
-        let mut next = root.node_key()?;
-        let terminal = loop {
-            let Some(key_here) = next.take() else { break ProofTerminal::Empty };
-            let node = self.load_node(&key_here)?;
-            match node.as_ref() {
-                Node::Leaf(leaf) => {
-                    break ProofTerminal::Leaf { key_hash: leaf.key_hash, value_hash: leaf.value_hash };
-                }
-                Node::Internal(internal) => {
+        let mut next = root_of(&self.root_record(version)?)?;
+        let leaf = loop {
+            match next {
+                Root::Empty => break None,
+                Root::Leaf(leaf) => break Some(leaf),
+                Root::Node(id, _) => {
+                    let node = self.load_id(&id)?;
+                    let Node::Internal(internal) = node.as_ref() else {
+                        let k = id.encode();
+                        return Err(
+                            StoreError::corrupt(Column::StateNodes, &k, "leaf stored as a node").into()
+                        );
+                    };
                     let n = nibble(&kh, levels.len());
                     let siblings =
                         internal.children.iter().filter(|c| c.nibble != n).map(|c| c.hash).collect();
                     levels.push(ProofLevel { bitmap: internal.bitmap(), siblings });
-                    next = internal.child(n).map(|c| key_here.child(n, c.version));
+                    next = match internal.child(n) {
+                        None => Root::Empty,
+                        Some(c) => match c.leaf {
+                            Some(key_hash) => {
+                                Root::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash })
+                            }
+                            None => Root::Node(id.child(n, c.version), c.hash),
+                        },
+                    };
                 }
             }
         };
-        let value = match &terminal {
-            ProofTerminal::Leaf { key_hash, value_hash } if *key_hash == kh => {
-                let value = self.get_at(key, version)?;
-                let matches = value.as_deref().map(state_value_hash).as_ref() == Some(value_hash);
-                if !matches {
-                    let vk = value_key(&kh, version);
-                    return Err(StoreError::corrupt(
-                        Column::StateValues,
-                        &vk,
-                        "value does not match its leaf",
-                    )
-                    .into());
-                }
-                value
-            }
-            _ => None,
+        let Some(leaf) = leaf else {
+            return Ok((None, StateProof { levels, terminal: ProofTerminal::Empty }));
         };
+        // A leaf's value hash is the hash of its value record, which the leaf names.
+        let vk = value_key(&leaf.key_hash, leaf.value_version);
+        let bytes = self
+            .store
+            .get(Column::StateValues, &vk)?
+            .ok_or_else(|| StoreError::corrupt(Column::StateValues, &vk, "value of a leaf missing"))?;
+        let record = ValueRecord::decode(&vk, &bytes)?;
+        let Some(value) = record.value else {
+            return Err(StoreError::corrupt(Column::StateValues, &vk, "leaf names a tombstone").into());
+        };
+        let value_hash = hashing::value_hash(&value);
+        let matches = hashing::leaf_hash(&leaf.key_hash, &value_hash) == leaf.hash
+            && hashing::key_hash(&record.key) == leaf.key_hash;
+        if !matches {
+            return Err(StoreError::corrupt(Column::StateValues, &vk, "value does not match its leaf").into());
+        }
+        let terminal = ProofTerminal::Leaf { key_hash: leaf.key_hash, value_hash };
+        let value = if leaf.key_hash == kh { Some(value) } else { None };
         Ok((value, StateProof { levels, terminal }))
     }
 
@@ -244,27 +268,30 @@ impl<S: KvStore> StateDb<S> {
         let mut changes: Vec<Change<'_>> = overlay
             .iter()
             .map(|(key, value)| Change {
-                key_hash: state_key_hash(key),
+                key_hash: hashing::key_hash(key),
                 key,
-                value: value.map(|v| (v, state_value_hash(v))),
+                value: value.map(|v| (v, hashing::value_hash(v))),
             })
             .collect();
-        changes.sort_unstable_by_key(|c| c.key_hash);
-        let update = TreeUpdate::new(self, version, changes.len() * 4 + 16);
-        let out = update.run(self.root.node_key()?, self.root.hash, &changes)?;
+        sort_by_key_hash(&mut changes);
+        let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
+        let update = TreeUpdate::new(self, version, changes.len(), hint);
+        let out = update.run(root_of(&self.root)?, &changes)?;
         let mut batch = out.batch;
-        let record = RootRecord { node: out.root_node.as_ref().map(NodeKey::encode), hash: out.root_hash };
-        batch.put(Column::StateRoots, root_key(version).to_vec(), purse_types::encode(&record));
-        batch.put(Column::Meta, META_LATEST.to_vec(), version.to_be_bytes().to_vec());
-        crate::view::index_ops(overlay, &mut batch);
+        let record = root_record_of(&out.root);
+        batch.put(Column::StateRoots, root_key(version), purse_types::encode(&record));
+        batch.put(Column::Meta, META_LATEST, version.to_be_bytes());
+        crate::view::index_ops(out.index, &mut batch);
         let oldest = self.prune_into(version, &mut batch)?;
+        let bytes_per_change = batch.byte_len() / changes.len().max(1) + 1;
         Ok(PreparedCommit {
             version,
-            root: out.root_hash,
+            root: out.root.hash(),
             batch,
             base: self.latest,
             oldest,
             new_nodes: out.new_nodes,
+            bytes_per_change: if changes.is_empty() { 0 } else { bytes_per_change },
         })
     }
 
@@ -273,8 +300,9 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
-        for (k, n) in prepared.new_nodes {
-            self.cache.insert(k, n);
+        self.cache.insert_all(prepared.new_nodes);
+        if prepared.bytes_per_change > 0 {
+            self.batch_bytes_per_change = prepared.bytes_per_change;
         }
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
@@ -344,18 +372,18 @@ impl<S: KvStore> StateDb<S> {
         Ok(out)
     }
 
-    /// Loads a node, through the cache.
-    pub(crate) fn load_node(&self, key: &NodeKey) -> Result<Arc<Node>, StateError> {
-        if let Some(n) = self.cache.get(key) {
+    /// Loads the node `id`, through the cache.
+    pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+        if let Some(n) = self.cache.get_id(id) {
             return Ok(n);
         }
-        let k = key.encode();
+        let k = id.encode();
         let bytes = self
             .store
             .get(Column::StateNodes, &k)?
             .ok_or_else(|| StoreError::corrupt(Column::StateNodes, &k, "tree node missing"))?;
         let node = Arc::new(Node::decode(&k, &bytes)?);
-        self.cache.insert(key.clone(), node.clone());
+        self.cache.insert_id(*id, node.clone());
         Ok(node)
     }
 
@@ -386,25 +414,88 @@ impl<S: KvStore> StateDb<S> {
         let retained = self.config.retained_versions.max(1);
         let Some(_) = self.latest else {
             // First commit: it is the oldest version.
-            batch.put(Column::Meta, META_OLDEST.to_vec(), version.to_be_bytes().to_vec());
+            batch.put(Column::Meta, META_OLDEST, version.to_be_bytes());
             return Ok(version);
         };
         let target = (version + 1).saturating_sub(retained).max(self.oldest);
         let oldest = target.min(self.oldest.saturating_add(MAX_PRUNED_VERSIONS_PER_COMMIT));
         for v in self.oldest..oldest {
-            batch.delete(Column::StateRoots, root_key(v).to_vec());
+            batch.delete(Column::StateRoots, root_key(v));
         }
         if oldest != self.oldest {
-            batch.put(Column::Meta, META_OLDEST.to_vec(), oldest.to_be_bytes().to_vec());
+            batch.put(Column::Meta, META_OLDEST, oldest.to_be_bytes());
         }
         // Records stale since a version <= oldest are used by no readable version.
         let end = oldest.saturating_add(1).to_be_bytes();
-        let stale = self.store.scan(Column::StateStale, &[], Some(&end), MAX_PRUNE_PER_COMMIT)?;
-        for (k, _) in stale {
-            let (column, record) = parse_stale_key(&k)?;
-            batch.delete(column, record.to_vec());
-            batch.delete(Column::StateStale, k);
+        // Each stale-index entry lists up to `STALE_CHUNK` records; whole entries are pruned, at most
+        // `MAX_PRUNE_PER_COMMIT` records per commit (but always at least one entry, so pruning progresses).
+        let mut start = Vec::new();
+        let mut pruned = 0usize;
+        'pages: loop {
+            let page = self.store.scan(Column::StateStale, &start, Some(&end), STALE_PAGE)?;
+            let full = page.len() == STALE_PAGE;
+            for (k, list) in page {
+                let (_, column) = parse_stale_key(&k)?;
+                let records = decode_stale_list(&k, &list)?;
+                if pruned > 0 && pruned + records.len() > MAX_PRUNE_PER_COMMIT {
+                    break 'pages;
+                }
+                pruned += records.len();
+                for r in records {
+                    batch.delete(column, r);
+                }
+                start = key_successor(&k);
+                batch.delete(Column::StateStale, k);
+            }
+            if !full {
+                break;
+            }
         }
         Ok(oldest)
     }
+}
+
+/// Sorts changes by key hash: by the first 8 bytes (one integer comparison), then, within the rare runs
+/// sharing them, by the whole hash.
+fn sort_by_key_hash(changes: &mut [Change<'_>]) {
+    let prefix = |h: &Hash| {
+        let mut p = [0u8; 8];
+        p.copy_from_slice(&h.0[..8]);
+        u64::from_be_bytes(p)
+    };
+    changes.sort_unstable_by_key(|c| prefix(&c.key_hash));
+    let mut i = 0;
+    while i < changes.len() {
+        let p = prefix(&changes[i].key_hash);
+        let run = changes[i..].iter().take_while(|c| prefix(&c.key_hash) == p).count();
+        if run > 1 {
+            changes[i..i + run].sort_unstable_by_key(|c| c.key_hash);
+        }
+        i += run;
+    }
+}
+
+/// The root of a version from its record: no node (empty tree), a 9-byte node key (an internal root node), or
+/// a 40-byte value key (the tree is a single leaf, which has no node record).
+fn root_of(record: &RootRecord) -> Result<Root, StoreError> {
+    let Some(k) = record.node.as_deref() else { return Ok(Root::Empty) };
+    if k.len() == VALUE_KEY_LEN {
+        let (key_hash, value_version) = parse_value_key(k)?;
+        return Ok(Root::Leaf(Leaf { key_hash, value_version, hash: record.hash }));
+    }
+    let key = NodeKey::decode(k)?;
+    if !key.path.is_empty() {
+        return Err(StoreError::corrupt(Column::StateRoots, k, "root record names a non-root node"));
+    }
+    Ok(Root::Node(NodeId::from_key(&key), record.hash))
+}
+
+/// The record of a root (see [`root_of`]).
+fn root_record_of(root: &Root) -> RootRecord {
+    let node = match root {
+        Root::Empty => None,
+        Root::Leaf(l) => Some(value_key(&l.key_hash, l.value_version)),
+        Root::Node(id, _) => Some(id.encode()),
+    };
+    RootRecord { node, hash: root.hash() }
 }

@@ -62,12 +62,50 @@ pub enum BatchOp {
     },
 }
 
+/// One operation of a [`WriteBatch`], borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchEntry<'a> {
+    /// Target column.
+    pub column: Column,
+    /// Key.
+    pub key: &'a [u8],
+    /// The value to set, or `None` to remove the key.
+    pub value: Option<&'a [u8]>,
+}
+
+/// Where one operation's bytes are in a [`WriteBatch`]'s buffers: the key at `start` of buffer `segment`,
+/// then the value.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    column: Column,
+    segment: usize,
+    start: usize,
+    key_len: usize,
+    /// Length of the value; `None` for a delete.
+    value_len: Option<usize>,
+}
+
 /// Operations applied all together or not at all by [`KvStore::write`], in order (a later operation on the
 /// same key wins).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Keys and values are copied into contiguous buffers rather than held as a `Vec` each: a block commit
+/// builds tens of thousands of operations, and one allocation per key and per value (and freeing them all
+/// after the write) cost more than the hashing. [`append`](Self::append) moves the other batch's buffers
+/// over without copying them.
+#[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
-    ops: Vec<BatchOp>,
+    /// Byte buffers; operations are added to the last one.
+    segments: Vec<Vec<u8>>,
+    slots: Vec<Slot>,
 }
+
+impl PartialEq for WriteBatch {
+    fn eq(&self, other: &WriteBatch) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for WriteBatch {}
 
 impl WriteBatch {
     /// An empty batch.
@@ -77,42 +115,102 @@ impl WriteBatch {
 
     /// An empty batch with room for `n` operations.
     pub fn with_capacity(n: usize) -> WriteBatch {
-        WriteBatch { ops: Vec::with_capacity(n) }
+        WriteBatch { segments: vec![Vec::with_capacity(n.saturating_mul(64))], slots: Vec::with_capacity(n) }
+    }
+
+    /// An empty batch with room for `n` operations holding `bytes` bytes of keys and values.
+    pub fn with_capacity_bytes(n: usize, bytes: usize) -> WriteBatch {
+        WriteBatch { segments: vec![Vec::with_capacity(bytes)], slots: Vec::with_capacity(n) }
+    }
+
+    /// The buffer operations are added to, and its index.
+    fn tail(&mut self) -> (usize, &mut Vec<u8>) {
+        if self.segments.is_empty() {
+            self.segments.push(Vec::new());
+        }
+        let i = self.segments.len() - 1;
+        (i, &mut self.segments[i])
     }
 
     /// Adds a put.
-    pub fn put(&mut self, column: Column, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.ops.push(BatchOp::Put { column, key: key.into(), value: value.into() });
+    pub fn put(&mut self, column: Column, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let (key, value) = (key.as_ref(), value.as_ref());
+        self.put_with(column, key, |out| out.extend_from_slice(value));
+    }
+
+    /// Adds a put whose value is written by `fill` (which appends it to the buffer it is given), so a record
+    /// can be encoded straight into the batch.
+    pub fn put_with(&mut self, column: Column, key: &[u8], fill: impl FnOnce(&mut Vec<u8>)) {
+        let (segment, buf) = self.tail();
+        let start = buf.len();
+        buf.extend_from_slice(key);
+        let value_start = buf.len();
+        fill(buf);
+        let value_len = buf.len() - value_start;
+        self.slots.push(Slot { column, segment, start, key_len: key.len(), value_len: Some(value_len) });
     }
 
     /// Adds a delete.
-    pub fn delete(&mut self, column: Column, key: impl Into<Vec<u8>>) {
-        self.ops.push(BatchOp::Delete { column, key: key.into() });
+    pub fn delete(&mut self, column: Column, key: impl AsRef<[u8]>) {
+        let key = key.as_ref();
+        let (segment, buf) = self.tail();
+        let start = buf.len();
+        buf.extend_from_slice(key);
+        self.slots.push(Slot { column, segment, start, key_len: key.len(), value_len: None });
     }
 
     /// Appends every operation of `other`, after those already here.
     pub fn append(&mut self, other: WriteBatch) {
-        self.ops.extend(other.ops);
+        let base = self.segments.len();
+        self.segments.extend(other.segments);
+        self.slots.extend(other.slots.into_iter().map(|s| Slot { segment: s.segment + base, ..s }));
     }
 
     /// Number of operations.
     pub fn len(&self) -> usize {
-        self.ops.len()
+        self.slots.len()
     }
 
     /// True when there is no operation.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.slots.is_empty()
     }
 
-    /// The operations in order.
-    pub fn ops(&self) -> &[BatchOp] {
-        &self.ops
+    /// Total bytes of keys and values.
+    pub fn byte_len(&self) -> usize {
+        self.segments.iter().map(Vec::len).sum()
+    }
+
+    /// Operation `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<BatchEntry<'_>> {
+        let s = self.slots.get(i)?;
+        let data = self.segments.get(s.segment)?;
+        let key = data.get(s.start..s.start + s.key_len)?;
+        let value = match s.value_len {
+            Some(n) => Some(data.get(s.start + s.key_len..s.start + s.key_len + n)?),
+            None => None,
+        };
+        Some(BatchEntry { column: s.column, key, value })
+    }
+
+    /// The operations in order, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = BatchEntry<'_>> + '_ {
+        (0..self.slots.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The operations in order, as owned values.
+    pub fn ops(&self) -> Vec<BatchOp> {
+        self.iter()
+            .map(|e| match e.value {
+                Some(v) => BatchOp::Put { column: e.column, key: e.key.to_vec(), value: v.to_vec() },
+                None => BatchOp::Delete { column: e.column, key: e.key.to_vec() },
+            })
+            .collect()
     }
 
     /// Consumes the batch into its operations.
     pub fn into_ops(self) -> Vec<BatchOp> {
-        self.ops
+        self.ops()
     }
 }
 
@@ -209,6 +307,31 @@ mod tests {
         assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
         assert_eq!(prefix_end(&[0xff, 0xff]), None);
         assert_eq!(prefix_end(&[]), None);
+    }
+
+    #[test]
+    fn batch_keeps_operations_in_order() {
+        let mut a = WriteBatch::with_capacity(2);
+        a.put(Column::Meta, b"k1", vec![1, 2]);
+        a.delete(Column::Blocks, b"k2");
+        let mut b = WriteBatch::new();
+        b.put_with(Column::Signer, b"k3", |out| out.extend_from_slice(b"v3"));
+        b.put(Column::Meta, b"", b"");
+        a.append(b);
+        let mut empty = WriteBatch::new();
+        empty.append(a.clone());
+        assert_eq!(empty, a);
+        assert_eq!(a.len(), 4);
+        assert_eq!(a.byte_len(), 2 + 2 + 2 + 2 + 2);
+        assert_eq!(
+            a.into_ops(),
+            vec![
+                BatchOp::Put { column: Column::Meta, key: b"k1".to_vec(), value: vec![1, 2] },
+                BatchOp::Delete { column: Column::Blocks, key: b"k2".to_vec() },
+                BatchOp::Put { column: Column::Signer, key: b"k3".to_vec(), value: b"v3".to_vec() },
+                BatchOp::Put { column: Column::Meta, key: vec![], value: vec![] },
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod column;
 mod db;
 mod error;
 mod faulty;
+mod hashing;
 mod kv;
 mod memory;
 mod node;
@@ -29,8 +30,8 @@ pub use db::{
 pub use error::StateError;
 pub use faulty::{Fault, FaultyStore};
 pub use kv::{
-    check_scan_limit, hex_key, key_successor, prefix_end, BatchOp, KvEntry, KvStore, StoreError, WriteBatch,
-    MAX_SCAN_LIMIT,
+    check_scan_limit, hex_key, key_successor, prefix_end, BatchEntry, BatchOp, KvEntry, KvStore, StoreError,
+    WriteBatch, MAX_SCAN_LIMIT,
 };
 pub use memory::MemoryStore;
 pub use node::{Child, InternalNode, LeafNode, Node, NodeKey};

@@ -85,11 +85,11 @@ mod tests {
     fn batch_put_delete_scan() {
         let s = MemoryStore::new();
         let mut b = WriteBatch::new();
-        b.put(Column::Meta, b"a".to_vec(), b"1".to_vec());
-        b.put(Column::Meta, b"b".to_vec(), b"2".to_vec());
-        b.put(Column::Blocks, b"a".to_vec(), b"x".to_vec());
-        b.delete(Column::Meta, b"b".to_vec());
-        b.put(Column::Meta, b"c".to_vec(), b"3".to_vec());
+        b.put(Column::Meta, b"a", b"1");
+        b.put(Column::Meta, b"b", b"2");
+        b.put(Column::Blocks, b"a", b"x");
+        b.delete(Column::Meta, b"b");
+        b.put(Column::Meta, b"c", b"3");
         s.write(b).unwrap();
         assert_eq!(s.get(Column::Meta, b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(s.get(Column::Meta, b"b").unwrap(), None);

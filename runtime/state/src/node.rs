@@ -1,7 +1,8 @@
 //! Tree nodes and their storage keys.
 
+use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::StoreError;
-use crate::state_proof::{state_internal_hash, state_leaf_hash, MAX_PROOF_DEPTH, RADIX};
+use crate::state_proof::{MAX_PROOF_DEPTH, RADIX};
 use crate::Column;
 use borsh::{BorshDeserialize, BorshSerialize};
 use purse_types::Hash;
@@ -62,6 +63,88 @@ impl NodeKey {
     }
 }
 
+/// A [`NodeKey`] without a heap allocation: the path is kept packed two nibbles per byte, exactly as in the
+/// storage key. Used by the update pass and the node cache, which handle tens of thousands of keys per block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct NodeId {
+    /// Version that wrote the node.
+    pub version: u64,
+    /// Number of nibbles in the path.
+    len: u8,
+    /// Path nibbles, high nibble first; unused nibbles are zero.
+    packed: [u8; 32],
+}
+
+impl NodeId {
+    /// The root position, written at `version`.
+    pub fn root(version: u64) -> NodeId {
+        NodeId { version, len: 0, packed: [0; 32] }
+    }
+
+    /// Number of nibbles in the path.
+    pub fn depth(&self) -> usize {
+        self.len as usize
+    }
+
+    /// The same position, written at `version`.
+    pub fn at(mut self, version: u64) -> NodeId {
+        self.version = version;
+        self
+    }
+
+    /// The position of child `nibble` (< 16), written at `version`. The path must be shorter than 64.
+    pub fn child(&self, nibble: u8, version: u64) -> NodeId {
+        let mut c = *self;
+        c.version = version;
+        let i = self.len as usize;
+        if i < 64 {
+            let shift = if i.is_multiple_of(2) { 4 } else { 0 };
+            c.packed[i / 2] |= (nibble & 0x0f) << shift;
+            c.len += 1;
+        }
+        c
+    }
+
+    /// The storage key, identical to [`NodeKey::encode`].
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(9 + (self.len as usize).div_ceil(2));
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends the storage key to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let n = (self.len as usize).div_ceil(2);
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.push(self.len);
+        out.extend_from_slice(&self.packed[..n]);
+    }
+
+    /// Length of the storage key.
+    pub fn encoded_len(&self) -> usize {
+        9 + (self.len as usize).div_ceil(2)
+    }
+
+    /// The storage key in a stack buffer: the first [`encoded_len`](Self::encoded_len) bytes.
+    pub fn key_bytes(&self) -> [u8; 41] {
+        let mut out = [0u8; 41];
+        out[..8].copy_from_slice(&self.version.to_be_bytes());
+        out[8] = self.len;
+        let n = (self.len as usize).div_ceil(2);
+        out[9..9 + n].copy_from_slice(&self.packed[..n]);
+        out
+    }
+
+    /// The id of `key` (whose path is at most 64 nibbles, each < 16).
+    pub fn from_key(key: &NodeKey) -> NodeId {
+        let mut id = NodeId::root(key.version);
+        for &n in key.path.iter().take(64) {
+            id = id.child(n, key.version);
+        }
+        id
+    }
+}
+
 /// A reference from an internal node to one child.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Child {
@@ -69,10 +152,12 @@ pub struct Child {
     pub nibble: u8,
     /// Hash of the child node.
     pub hash: Hash,
-    /// Version that wrote the child (its node key is this version and the parent's path plus `nibble`).
+    /// For an internal child, the version that wrote it (its node key is this version and the parent's path
+    /// plus `nibble`); for a leaf, the version of its value record.
     pub version: u64,
-    /// True if the child is a leaf.
-    pub leaf: bool,
+    /// The key hash, if the child is a leaf. Leaves are not stored as records of their own: a leaf is this
+    /// entry (key hash, leaf hash, value version), and its value hash is the hash of that value record.
+    pub leaf: Option<Hash>,
 }
 
 /// An internal node: 1 to 16 children, ordered by nibble.
@@ -95,7 +180,7 @@ impl InternalNode {
 
     /// The node's hash.
     pub fn hash(&self) -> Hash {
-        state_internal_hash(self.bitmap(), self.children.iter().map(|c| &c.hash))
+        internal_hash(self.bitmap(), self.children.iter().map(|c| &c.hash))
     }
 }
 
@@ -113,7 +198,7 @@ pub struct LeafNode {
 impl LeafNode {
     /// The leaf's hash.
     pub fn hash(&self) -> Hash {
-        state_leaf_hash(&self.key_hash, &self.value_hash)
+        leaf_hash(&self.key_hash, &self.value_hash)
     }
 }
 
@@ -135,18 +220,145 @@ impl Node {
         }
     }
 
-    /// Decodes and validates a node read at `key`.
-    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Node, StoreError> {
-        let node: Node = purse_types::decode(bytes)
-            .map_err(|e| StoreError::corrupt(Column::StateNodes, key, e.to_string()))?;
-        if let Node::Internal(n) = &node {
-            let ordered = n.children.windows(2).all(|w| w[0].nibble < w[1].nibble);
-            let in_range = n.children.iter().all(|c| (c.nibble as usize) < RADIX);
-            if n.children.is_empty() || !ordered || !in_range {
-                return Err(StoreError::corrupt(Column::StateNodes, key, "malformed internal node"));
+    /// The stored form of the node (compact, not borsh):
+    /// - internal: `0x00`, child bitmap u16 LE, leaf bitmap u16 LE (which children are leaves), then for each
+    ///   child in nibble order its hash (32 bytes), for a leaf its key hash (32 bytes), and its version
+    ///   (LEB128);
+    /// - leaf: `0x01`, key hash (32), value hash (32), value version (LEB128).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(match self {
+            Node::Internal(n) => 5 + n.children.len() * 42,
+            Node::Leaf(_) => 75,
+        });
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends the stored form of the node (see [`encode`](Self::encode)) to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        match self {
+            Node::Internal(n) => {
+                out.push(TAG_INTERNAL);
+                let leaves =
+                    n.children
+                        .iter()
+                        .fold(0u16, |m, c| if c.leaf.is_some() { m | (1u16 << c.nibble) } else { m });
+                out.extend_from_slice(&n.bitmap().to_le_bytes());
+                out.extend_from_slice(&leaves.to_le_bytes());
+                for c in &n.children {
+                    out.extend_from_slice(&c.hash.0);
+                    if let Some(kh) = &c.leaf {
+                        out.extend_from_slice(&kh.0);
+                    }
+                    put_varint(out, c.version);
+                }
+            }
+            Node::Leaf(l) => {
+                out.push(TAG_LEAF);
+                out.extend_from_slice(&l.key_hash.0);
+                out.extend_from_slice(&l.value_hash.0);
+                put_varint(out, l.value_version);
             }
         }
+    }
+
+    /// Decodes and validates a node read at `key`.
+    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Node, StoreError> {
+        let bad = |reason: &str| StoreError::corrupt(Column::StateNodes, key, reason);
+        let mut r = Reader { bytes, pos: 0 };
+        let tag = r.take(1).ok_or_else(|| bad("empty node record"))?[0];
+        let node = match tag {
+            TAG_INTERNAL => {
+                let head = r.take(4).ok_or_else(|| bad("truncated internal node"))?;
+                let bitmap = u16::from_le_bytes([head[0], head[1]]);
+                let leaves = u16::from_le_bytes([head[2], head[3]]);
+                if bitmap == 0 || leaves & !bitmap != 0 {
+                    return Err(bad("malformed internal node"));
+                }
+                let mut children = Vec::with_capacity(bitmap.count_ones() as usize);
+                for nibble in 0..RADIX as u8 {
+                    if bitmap & (1 << nibble) == 0 {
+                        continue;
+                    }
+                    let hash = r.hash().ok_or_else(|| bad("truncated internal node"))?;
+                    let leaf = if leaves & (1 << nibble) != 0 {
+                        Some(r.hash().ok_or_else(|| bad("truncated internal node"))?)
+                    } else {
+                        None
+                    };
+                    let version = r.varint().ok_or_else(|| bad("bad child version"))?;
+                    children.push(Child { nibble, hash, version, leaf });
+                }
+                Node::Internal(InternalNode { children })
+            }
+            TAG_LEAF => {
+                let h = r.take(64).ok_or_else(|| bad("truncated leaf"))?;
+                let mut key_hash = [0u8; 32];
+                key_hash.copy_from_slice(&h[..32]);
+                let mut value_hash = [0u8; 32];
+                value_hash.copy_from_slice(&h[32..]);
+                let value_version = r.varint().ok_or_else(|| bad("bad value version"))?;
+                Node::Leaf(LeafNode { key_hash: Hash(key_hash), value_hash: Hash(value_hash), value_version })
+            }
+            _ => return Err(bad("unknown node tag")),
+        };
+        if r.pos != bytes.len() {
+            return Err(bad("trailing bytes after node"));
+        }
         Ok(node)
+    }
+}
+
+/// Tag byte of an internal node record.
+const TAG_INTERNAL: u8 = 0;
+/// Tag byte of a leaf record.
+const TAG_LEAF: u8 = 1;
+
+/// Appends `v` as unsigned LEB128.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(s)
+    }
+
+    fn hash(&mut self) -> Option<Hash> {
+        let mut h = [0u8; 32];
+        h.copy_from_slice(self.take(32)?);
+        Some(Hash(h))
+    }
+
+    /// Unsigned LEB128, canonical (no redundant trailing zero byte), at most 64 bits.
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.take(1)?[0];
+            let part = u64::from(b & 0x7f);
+            if i == 9 && b > 1 {
+                return None;
+            }
+            v |= part << (7 * i);
+            if b & 0x80 == 0 {
+                if i > 0 && b == 0 {
+                    return None;
+                }
+                return Some(v);
+            }
+        }
+        None
     }
 }
 
@@ -171,13 +383,65 @@ mod tests {
     }
 
     #[test]
+    fn node_id_matches_node_key() {
+        for len in 0..=64usize {
+            let path: Vec<u8> = (0..len).map(|i| (i * 7 % 16) as u8).collect();
+            let k = NodeKey { version: 77, path: path.clone() };
+            let id = NodeId::from_key(&k);
+            assert_eq!(id.encode(), k.encode());
+            assert_eq!(id.key_bytes()[..id.encoded_len()], k.encode());
+            assert_eq!(id.depth(), len);
+            if len < 64 {
+                assert_eq!(id.child(9, 3).encode(), k.child(9, 3).encode());
+            }
+        }
+        let a = NodeId::from_key(&NodeKey { version: 1, path: vec![1, 2] });
+        assert_eq!(a.at(9).encode()[8..], a.encode()[8..]);
+        assert_ne!(a.child(0, 1), a);
+    }
+
+    #[test]
+    fn nodes_round_trip_compactly() {
+        let c = |n, v, leaf: bool| Child {
+            nibble: n,
+            hash: Hash([n; 32]),
+            version: v,
+            leaf: leaf.then_some(Hash([9; 32])),
+        };
+        let internal = Node::Internal(InternalNode {
+            children: vec![c(0, 0, true), c(7, 300, false), c(15, u64::MAX, true)],
+        });
+        let bytes = internal.encode();
+        assert_eq!(bytes.len(), 5 + 3 * 32 + 2 * 32 + 1 + 2 + 10);
+        assert_eq!(Node::decode(b"k", &bytes).unwrap(), internal);
+        let leaf =
+            Node::Leaf(LeafNode { key_hash: Hash([1; 32]), value_hash: Hash([2; 32]), value_version: 5 });
+        assert_eq!(Node::decode(b"k", &leaf.encode()).unwrap(), leaf);
+        for node in [&internal, &leaf] {
+            let bytes = node.encode();
+            for cut in 0..bytes.len() {
+                assert!(Node::decode(b"k", &bytes[..cut]).is_err(), "truncated at {cut}");
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            assert!(Node::decode(b"k", &long).is_err());
+        }
+    }
+
+    #[test]
     fn malformed_internal_node_rejected() {
-        let bad = Node::Internal(InternalNode { children: vec![] });
-        assert!(Node::decode(b"k", &purse_types::encode(&bad)).is_err());
-        let c = |n| Child { nibble: n, hash: Hash::ZERO, version: 0, leaf: true };
-        let unordered = Node::Internal(InternalNode { children: vec![c(3), c(1)] });
-        assert!(Node::decode(b"k", &purse_types::encode(&unordered)).is_err());
-        let ok = Node::Internal(InternalNode { children: vec![c(1), c(3)] });
-        assert_eq!(Node::decode(b"k", &purse_types::encode(&ok)).unwrap(), ok);
+        // No children.
+        assert!(Node::decode(b"k", &[0, 0, 0, 0, 0]).is_err());
+        // A leaf bit without its child.
+        let mut bad = vec![0, 1, 0, 2, 0];
+        bad.extend_from_slice(&[0; 32]);
+        bad.push(0);
+        assert!(Node::decode(b"k", &bad).is_err());
+        // Non-canonical varint.
+        let mut bad = vec![0, 1, 0, 0, 0];
+        bad.extend_from_slice(&[0; 32]);
+        bad.extend_from_slice(&[0x80, 0x00]);
+        assert!(Node::decode(b"k", &bad).is_err());
+        assert!(Node::decode(b"k", &[7]).is_err());
     }
 }

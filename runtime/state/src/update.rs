@@ -1,10 +1,19 @@
-//! One batched update of the tree: all of a version's changes, sorted by key hash, applied in one pass.
+//! One batched update of the tree: all of a version's changes, sorted by key hash, applied in one recursive
+//! pass. Each touched internal node is loaded once (through the node cache), rebuilt once and hashed once;
+//! untouched subtrees are kept by reference. Leaves are not records of their own: a leaf is its parent's child
+//! entry (key hash, leaf hash, value version), so updating a key loads no leaf and writes no leaf record. The
+//! pass allocates little per node: positions are [`NodeId`]s (no heap path), child slots live on the stack,
+//! and records are encoded straight into the write batch.
+//!
+//! The writes come out in key order per column (values and tombstones by key hash, nodes by depth then path,
+//! stale lists by kind), which is the order RocksDB's memtable inserts fastest.
 
+use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::{KvStore, WriteBatch};
-use crate::node::{Child, InternalNode, LeafNode, Node, NodeKey};
-use crate::records::{stale_key, value_key, StaleKind, ValueRecord};
-use crate::state_proof::{nibble, RADIX};
-use crate::{Column, StateDb, StateError};
+use crate::node::{Child, InternalNode, Node, NodeId};
+use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
+use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
+use crate::{Column, StateDb, StateError, StoreError};
 use purse_types::Hash;
 use std::sync::Arc;
 
@@ -15,16 +24,51 @@ pub(crate) struct Change<'a> {
     pub value: Option<(&'a [u8], Hash)>,
 }
 
+/// A leaf: the key hash, the version of its value record, and the leaf hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Leaf {
+    pub key_hash: Hash,
+    pub value_version: u64,
+    pub hash: Hash,
+}
+
+/// The root of a version, as the update pass sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    /// The empty tree.
+    Empty,
+    /// The tree is one leaf.
+    Leaf(Leaf),
+    /// An internal root node stored at this id, with this hash.
+    Node(NodeId, Hash),
+}
+
+impl Root {
+    /// The state root hash.
+    pub fn hash(&self) -> Hash {
+        match self {
+            Root::Empty => Hash::ZERO,
+            Root::Leaf(l) => l.hash,
+            Root::Node(_, h) => *h,
+        }
+    }
+}
+
+/// What a position holds before the update.
+enum Existing {
+    Empty,
+    Leaf(Leaf),
+    Node(NodeId, Arc<Node>),
+}
+
 /// A subtree after the update, before its parent decides where it lives.
 enum Sub {
     Empty,
-    /// A single leaf. `origin` is where it is stored now, if it already exists.
-    Leaf {
-        leaf: LeafNode,
-        origin: Option<NodeKey>,
-    },
-    /// An internal node written by this update at (version, path).
-    Internal(Hash),
+    /// A single leaf.
+    Leaf(Leaf),
+    /// An internal node built by this update, with its hash. Its parent writes it (at this version), so that
+    /// the nodes of each depth are written in path order.
+    Internal(Hash, InternalNode),
 }
 
 /// A child slot of a node being rebuilt.
@@ -33,287 +77,319 @@ enum Slot {
     New(Sub),
 }
 
-/// A leaf to place while building a subtree from scratch.
-struct LeafItem {
-    leaf: LeafNode,
-    origin: Option<NodeKey>,
-}
-
 /// The output of an update pass.
 pub(crate) struct UpdateOutput {
     pub batch: WriteBatch,
-    pub root_node: Option<NodeKey>,
-    pub root_hash: Hash,
-    pub new_nodes: Vec<(NodeKey, Arc<Node>)>,
+    pub root: Root,
+    pub new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// Keys created (`true`) or deleted (`false`) by this version, for the key index.
+    pub index: Vec<(Vec<u8>, bool)>,
+}
+
+/// Record keys that became stale at this version, in chunks of at most [`STALE_CHUNK`].
+#[derive(Default)]
+struct StaleList {
+    chunks: Vec<Vec<u8>>,
+    in_last: usize,
+}
+
+impl StaleList {
+    /// The chunk to append the next record key to.
+    fn next(&mut self) -> &mut Vec<u8> {
+        if self.chunks.is_empty() || self.in_last == STALE_CHUNK {
+            self.chunks.push(Vec::with_capacity(STALE_CHUNK * 16));
+            self.in_last = 0;
+        }
+        self.in_last += 1;
+        let last = self.chunks.len() - 1;
+        &mut self.chunks[last]
+    }
+
+    fn push_node(&mut self, id: &NodeId) {
+        let list = self.next();
+        list.push(id.encoded_len() as u8);
+        id.encode_into(list);
+    }
+
+    fn push_value(&mut self, key_hash: &Hash, version: u64) {
+        push_stale_value(self.next(), key_hash, version);
+    }
+
+    fn write(self, version: u64, kind: StaleKind, batch: &mut WriteBatch) {
+        for (i, chunk) in self.chunks.into_iter().enumerate() {
+            batch.put(Column::StateStale, stale_key(version, kind, i as u32), chunk);
+        }
+    }
 }
 
 pub(crate) struct TreeUpdate<'d, S> {
     db: &'d StateDb<S>,
     version: u64,
+    /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
-    new_nodes: Vec<(NodeKey, Arc<Node>)>,
+    /// Nodes written by this version, in the order they were built.
+    new_nodes: Vec<(NodeId, Arc<Node>)>,
+    stale_nodes: StaleList,
+    stale_values: StaleList,
+    stale_tombstones: StaleList,
+    index: Vec<(Vec<u8>, bool)>,
 }
 
 impl<'d, S: KvStore> TreeUpdate<'d, S> {
-    pub(crate) fn new(db: &'d StateDb<S>, version: u64, expected_ops: usize) -> Self {
-        TreeUpdate { db, version, batch: WriteBatch::with_capacity(expected_ops), new_nodes: Vec::new() }
+    /// An update of `db` to `version` with `expected_changes` changes, whose batch will hold about
+    /// `expected_bytes`.
+    pub(crate) fn new(
+        db: &'d StateDb<S>,
+        version: u64,
+        expected_changes: usize,
+        expected_bytes: usize,
+    ) -> Self {
+        TreeUpdate {
+            db,
+            version,
+            batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
+            new_nodes: Vec::with_capacity(expected_changes * 2 + 16),
+            stale_nodes: StaleList::default(),
+            stale_values: StaleList::default(),
+            stale_tombstones: StaleList::default(),
+            index: Vec::new(),
+        }
     }
 
-    /// Applies `changes` (sorted by key hash, unique) to the tree rooted at `root`.
-    pub(crate) fn run(
-        mut self,
-        root: Option<NodeKey>,
-        root_hash: Hash,
-        changes: &[Change<'_>],
-    ) -> Result<UpdateOutput, StateError> {
+    /// Applies `changes` (sorted by key hash, unique) to the tree whose root is `root`.
+    pub(crate) fn run(mut self, root: Root, changes: &[Change<'_>]) -> Result<UpdateOutput, StateError> {
         if changes.is_empty() {
             return Ok(UpdateOutput {
                 batch: self.batch,
-                root_node: root,
-                root_hash,
+                root,
                 new_nodes: self.new_nodes,
+                index: self.index,
             });
         }
         let existing = match root {
-            Some(k) => {
-                let node = self.db.load_node(&k)?;
-                Some((k, node))
-            }
-            None => None,
+            Root::Empty => Existing::Empty,
+            Root::Leaf(l) => Existing::Leaf(l),
+            Root::Node(id, _) => Existing::Node(id, self.db.load_id(&id)?),
         };
-        let sub = self.update(Vec::new(), existing, changes)?;
-        let (root_node, root_hash) = match sub {
-            Sub::Empty => (None, Hash::ZERO),
-            Sub::Leaf { leaf, origin } => {
-                let child = self.place_leaf(&[], 0, leaf, origin, true);
-                (Some(NodeKey { version: child.version, path: Vec::new() }), child.hash)
+        let root = match self.update(NodeId::root(self.version), existing, changes)? {
+            Sub::Empty => Root::Empty,
+            Sub::Leaf(l) => Root::Leaf(l),
+            Sub::Internal(h, node) => {
+                let id = NodeId::root(self.version);
+                self.write_node(id, node);
+                Root::Node(id, h)
             }
-            Sub::Internal(h) => (Some(NodeKey { version: self.version, path: Vec::new() }), h),
         };
-        Ok(UpdateOutput { batch: self.batch, root_node, root_hash, new_nodes: self.new_nodes })
+        let mut batch = self.batch;
+        // Node records in storage-key order (depth, then path). Each node is written by its parent's
+        // `finish`, children in nibble order, and parents finish in path order: every depth is already in
+        // path order, so grouping by depth sorts them.
+        let mut by_depth: Vec<Vec<usize>> = vec![Vec::new(); MAX_PROOF_DEPTH + 1];
+        for (i, (id, _)) in self.new_nodes.iter().enumerate() {
+            by_depth[id.depth().min(MAX_PROOF_DEPTH)].push(i);
+        }
+        for i in by_depth.into_iter().flatten() {
+            let (id, node) = &self.new_nodes[i];
+            let key = id.key_bytes();
+            batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(out));
+        }
+        self.stale_nodes.write(self.version, StaleKind::Node, &mut batch);
+        self.stale_values.write(self.version, StaleKind::Value, &mut batch);
+        self.stale_tombstones.write(self.version, StaleKind::Tombstone, &mut batch);
+        Ok(UpdateOutput { batch, root, new_nodes: self.new_nodes, index: self.index })
     }
 
-    fn update(
-        &mut self,
-        path: Vec<u8>,
-        existing: Option<(NodeKey, Arc<Node>)>,
-        changes: &[Change<'_>],
-    ) -> Result<Sub, StateError> {
+    /// Updates the subtree at position `at` (version ignored), which holds `existing`.
+    fn update(&mut self, at: NodeId, existing: Existing, changes: &[Change<'_>]) -> Result<Sub, StateError> {
         match existing {
-            None => {
-                let items = changes.iter().filter_map(|c| self.new_leaf(c, None)).collect();
-                self.build(path, items)
+            Existing::Empty => {
+                let items: Vec<Leaf> = changes.iter().filter_map(|c| self.new_leaf(c, None)).collect();
+                self.build(at, items)
             }
-            Some((key, node)) => match node.as_ref() {
-                Node::Leaf(old) => {
-                    let mut items = Vec::with_capacity(changes.len() + 1);
-                    let mut old_pending = Some(old);
-                    for c in changes {
-                        if let Some(o) = old_pending {
-                            if o.key_hash < c.key_hash {
-                                items.push(LeafItem { leaf: o.clone(), origin: Some(key.clone()) });
-                                old_pending = None;
-                            } else if o.key_hash == c.key_hash {
-                                self.stale(StaleKind::Node, key.encode());
-                                old_pending = None;
-                                if let Some(item) = self.new_leaf(c, Some(o)) {
-                                    items.push(item);
-                                }
-                                continue;
-                            }
-                        }
-                        if let Some(item) = self.new_leaf(c, None) {
-                            items.push(item);
-                        }
+            Existing::Leaf(old) => {
+                // Fast path: the key of this leaf changes and nothing else lands here.
+                if let [c] = changes {
+                    if c.key_hash == old.key_hash {
+                        return Ok(match self.new_leaf(c, Some(&old)) {
+                            Some(l) => Sub::Leaf(l),
+                            None => Sub::Empty,
+                        });
                     }
+                }
+                let mut items = Vec::with_capacity(changes.len() + 1);
+                let mut old_pending = Some(old);
+                for c in changes {
                     if let Some(o) = old_pending {
-                        items.push(LeafItem { leaf: o.clone(), origin: Some(key.clone()) });
-                    }
-                    self.build(path, items)
-                }
-                Node::Internal(internal) => {
-                    self.stale(StaleKind::Node, key.encode());
-                    let depth = path.len();
-                    let mut slots: Vec<Option<Slot>> = (0..RADIX).map(|_| None).collect();
-                    for c in &internal.children {
-                        slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
-                    }
-                    for (n, group) in group_by_nibble(changes, depth, |c| &c.key_hash) {
-                        let child_key = NodeKey { version: 0, path: child_path(&path, n) };
-                        let existing_child = match internal.child(n) {
-                            Some(c) => {
-                                let k = NodeKey { version: c.version, path: child_key.path.clone() };
-                                let node = self.db.load_node(&k)?;
-                                Some((k, node))
+                        if o.key_hash < c.key_hash {
+                            items.push(o);
+                            old_pending = None;
+                        } else if o.key_hash == c.key_hash {
+                            old_pending = None;
+                            if let Some(l) = self.new_leaf(c, Some(&o)) {
+                                items.push(l);
                             }
-                            None => None,
-                        };
-                        let sub = self.update(child_key.path, existing_child, group)?;
-                        slots[n as usize] = Some(Slot::New(sub));
+                            continue;
+                        }
                     }
-                    self.finish(path, slots)
+                    if let Some(l) = self.new_leaf(c, None) {
+                        items.push(l);
+                    }
                 }
-            },
-        }
-    }
-
-    /// Builds the subtree at `path` holding exactly `items` (sorted by key hash).
-    fn build(&mut self, path: Vec<u8>, mut items: Vec<LeafItem>) -> Result<Sub, StateError> {
-        match items.len() {
-            0 => Ok(Sub::Empty),
-            1 => {
-                let LeafItem { leaf, origin } = items.remove(0);
-                Ok(Sub::Leaf { leaf, origin })
+                if let Some(o) = old_pending {
+                    items.push(o);
+                }
+                self.build(at, items)
             }
-            _ => {
-                let depth = path.len();
-                let mut slots: Vec<Option<Slot>> = (0..RADIX).map(|_| None).collect();
-                let mut rest = items;
-                while !rest.is_empty() {
-                    let n = nibble(&rest[0].leaf.key_hash, depth);
+            Existing::Node(id, node) => {
+                let Node::Internal(internal) = node.as_ref() else {
+                    return Err(corrupt(&id, "a leaf is stored as a node record"));
+                };
+                self.stale_nodes.push_node(&id);
+                let depth = at.depth();
+                let mut slots: [Option<Slot>; RADIX] = Default::default();
+                for c in &internal.children {
+                    slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
+                }
+                let mut rest = changes;
+                while let Some(first) = rest.first() {
+                    let n = nibble(&first.key_hash, depth);
                     let split =
-                        rest.iter().position(|i| nibble(&i.leaf.key_hash, depth) != n).unwrap_or(rest.len());
-                    let tail = rest.split_off(split);
-                    let sub = self.build(child_path(&path, n), rest)?;
-                    slots[n as usize] = Some(Slot::New(sub));
+                        rest.iter().position(|c| nibble(&c.key_hash, depth) != n).unwrap_or(rest.len());
+                    let (group, tail) = rest.split_at(split);
                     rest = tail;
+                    let child_at = at.child(n, self.version);
+                    let existing_child = match internal.child(n) {
+                        None => Existing::Empty,
+                        Some(c) => match c.leaf {
+                            Some(key_hash) => {
+                                Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash })
+                            }
+                            None => {
+                                let cid = child_at.at(c.version);
+                                Existing::Node(cid, self.db.load_id(&cid)?)
+                            }
+                        },
+                    };
+                    let sub = self.update(child_at, existing_child, group)?;
+                    slots[n as usize] = Some(Slot::New(sub));
                 }
-                self.finish(path, slots)
+                self.finish(at, slots)
             }
         }
     }
 
-    /// Turns the child slots of the node at `path` into a subtree: empty, a hoisted leaf, or a written node.
-    fn finish(&mut self, path: Vec<u8>, slots: Vec<Option<Slot>>) -> Result<Sub, StateError> {
-        let present: Vec<(u8, Slot)> = slots
-            .into_iter()
-            .enumerate()
-            .filter_map(|(n, s)| match s {
-                None | Some(Slot::New(Sub::Empty)) => None,
-                Some(s) => Some((n as u8, s)),
-            })
-            .collect();
-        if present.is_empty() {
+    /// Builds the subtree at `at` holding exactly `items` (sorted by key hash).
+    fn build(&mut self, at: NodeId, items: Vec<Leaf>) -> Result<Sub, StateError> {
+        if items.len() <= 1 {
+            return Ok(match items.first() {
+                Some(l) => Sub::Leaf(*l),
+                None => Sub::Empty,
+            });
+        }
+        let depth = at.depth();
+        if depth >= MAX_PROOF_DEPTH {
+            // Two distinct key hashes always differ before the last nibble.
+            return Err(corrupt(&at, "duplicate key hash"));
+        }
+        let mut slots: [Option<Slot>; RADIX] = Default::default();
+        let mut rest = items.as_slice();
+        while let Some(first) = rest.first() {
+            let n = nibble(&first.key_hash, depth);
+            let split = rest.iter().position(|l| nibble(&l.key_hash, depth) != n).unwrap_or(rest.len());
+            let (group, tail) = rest.split_at(split);
+            rest = tail;
+            let sub = self.build(at.child(n, self.version), group.to_vec())?;
+            slots[n as usize] = Some(Slot::New(sub));
+        }
+        self.finish(at, slots)
+    }
+
+    /// Turns the child slots of the node at `at` into a subtree: empty, a hoisted leaf, or a new node (written
+    /// by the caller). New internal children are written here, in nibble order.
+    fn finish(&mut self, at: NodeId, mut slots: [Option<Slot>; RADIX]) -> Result<Sub, StateError> {
+        let mut count = 0;
+        let mut only = 0;
+        for (n, s) in slots.iter_mut().enumerate() {
+            if matches!(s, Some(Slot::New(Sub::Empty))) {
+                *s = None;
+            }
+            if s.is_some() {
+                count += 1;
+                only = n;
+            }
+        }
+        if count == 0 {
             return Ok(Sub::Empty);
         }
-        if present.len() == 1 {
-            match &present[0].1 {
-                Slot::New(Sub::Leaf { leaf, origin }) => {
-                    return Ok(Sub::Leaf { leaf: leaf.clone(), origin: origin.clone() });
+        if count == 1 {
+            // A single leaf moves up: a node needs two children or one internal child.
+            match slots[only].take() {
+                Some(Slot::New(Sub::Leaf(l))) => return Ok(Sub::Leaf(l)),
+                Some(Slot::Kept(Child { hash, version, leaf: Some(key_hash), .. })) => {
+                    return Ok(Sub::Leaf(Leaf { key_hash, value_version: version, hash }));
                 }
-                Slot::Kept(c) if c.leaf => {
-                    let k = NodeKey { version: c.version, path: child_path(&path, present[0].0) };
-                    return match self.db.load_node(&k)?.as_ref() {
-                        Node::Leaf(leaf) => Ok(Sub::Leaf { leaf: leaf.clone(), origin: Some(k) }),
-                        Node::Internal(_) => Err(StateError::Store(crate::StoreError::corrupt(
-                            Column::StateNodes,
-                            &k.encode(),
-                            "child marked as leaf is an internal node",
-                        ))),
-                    };
-                }
-                _ => {}
+                other => slots[only] = other,
             }
         }
-        let mut children = Vec::with_capacity(present.len());
-        for (n, slot) in present {
+        let mut children = Vec::with_capacity(count);
+        for (n, slot) in slots.into_iter().enumerate() {
+            let nibble = n as u8;
             let child = match slot {
-                Slot::Kept(c) => c,
-                Slot::New(Sub::Leaf { leaf, origin }) => self.place_leaf(&path, n, leaf, origin, false),
-                Slot::New(Sub::Internal(hash)) => {
-                    Child { nibble: n, hash, version: self.version, leaf: false }
+                None | Some(Slot::New(Sub::Empty)) => continue,
+                Some(Slot::Kept(c)) => c,
+                Some(Slot::New(Sub::Leaf(l))) => {
+                    Child { nibble, hash: l.hash, version: l.value_version, leaf: Some(l.key_hash) }
                 }
-                Slot::New(Sub::Empty) => continue,
+                Some(Slot::New(Sub::Internal(hash, node))) => {
+                    self.write_node(at.child(nibble, self.version), node);
+                    Child { nibble, hash, version: self.version, leaf: None }
+                }
             };
             children.push(child);
         }
-        let node = InternalNode { children };
-        let hash = node.hash();
-        self.write_node(NodeKey { version: self.version, path }, Node::Internal(node));
-        Ok(Sub::Internal(hash))
-    }
-
-    /// Places a leaf as child `n` of `parent` (or as the root): reuses it where it already is, else writes it
-    /// anew and marks the old copy stale.
-    fn place_leaf(
-        &mut self,
-        parent: &[u8],
-        n: u8,
-        leaf: LeafNode,
-        origin: Option<NodeKey>,
-        root: bool,
-    ) -> Child {
-        let path = if root { Vec::new() } else { child_path(parent, n) };
-        let hash = leaf.hash();
-        if let Some(o) = &origin {
-            if o.path == path {
-                return Child { nibble: n, hash, version: o.version, leaf: true };
-            }
-            self.stale(StaleKind::Node, o.encode());
-        }
-        self.write_node(NodeKey { version: self.version, path }, Node::Leaf(leaf));
-        Child { nibble: n, hash, version: self.version, leaf: true }
+        let bitmap = children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble));
+        let hash = internal_hash(bitmap, children.iter().map(|c| &c.hash));
+        Ok(Sub::Internal(hash, InternalNode { children }))
     }
 
     /// Records the value change of `c` and returns its new leaf (none for a deletion). `old` is the key's
     /// current leaf, if the key exists.
-    fn new_leaf(&mut self, c: &Change<'_>, old: Option<&LeafNode>) -> Option<LeafItem> {
+    fn new_leaf(&mut self, c: &Change<'_>, old: Option<&Leaf>) -> Option<Leaf> {
         if let Some(o) = old {
-            self.stale(StaleKind::Value, value_key(&o.key_hash, o.value_version));
+            self.stale_values.push_value(&o.key_hash, o.value_version);
         }
         match c.value {
             Some((value, value_hash)) => {
-                let record = ValueRecord { key: c.key.to_vec(), value: Some(value.to_vec()) };
-                self.batch.put(
+                if old.is_none() {
+                    self.index.push((c.key.to_vec(), true));
+                }
+                self.batch.put_with(
                     Column::StateValues,
-                    value_key(&c.key_hash, self.version),
-                    purse_types::encode(&record),
+                    &value_key_bytes(&c.key_hash, self.version),
+                    |out| ValueRecord::encode_parts_into(c.key, Some(value), out),
                 );
-                let leaf = LeafNode { key_hash: c.key_hash, value_hash, value_version: self.version };
-                Some(LeafItem { leaf, origin: None })
+                let hash = leaf_hash(&c.key_hash, &value_hash);
+                Some(Leaf { key_hash: c.key_hash, value_version: self.version, hash })
             }
             None => {
                 if old.is_some() {
-                    let tomb = ValueRecord { key: c.key.to_vec(), value: None };
-                    let k = value_key(&c.key_hash, self.version);
-                    self.stale(StaleKind::Tombstone, k.clone());
-                    self.batch.put(Column::StateValues, k, purse_types::encode(&tomb));
+                    self.index.push((c.key.to_vec(), false));
+                    self.stale_tombstones.push_value(&c.key_hash, self.version);
+                    let k = value_key_bytes(&c.key_hash, self.version);
+                    self.batch.put_with(Column::StateValues, &k, |out| {
+                        ValueRecord::encode_parts_into(c.key, None, out)
+                    });
                 }
                 None
             }
         }
     }
 
-    fn stale(&mut self, kind: StaleKind, record_key: Vec<u8>) {
-        self.batch.put(Column::StateStale, stale_key(self.version, kind, &record_key), Vec::new());
-    }
-
-    fn write_node(&mut self, key: NodeKey, node: Node) {
-        self.batch.put(Column::StateNodes, key.encode(), purse_types::encode(&node));
-        self.new_nodes.push((key, Arc::new(node)));
+    fn write_node(&mut self, id: NodeId, node: InternalNode) {
+        self.new_nodes.push((id, Arc::new(Node::Internal(node))));
     }
 }
 
-fn child_path(parent: &[u8], n: u8) -> Vec<u8> {
-    let mut p = Vec::with_capacity(parent.len() + 1);
-    p.extend_from_slice(parent);
-    p.push(n);
-    p
-}
-
-/// Splits a slice sorted by key hash into runs sharing the nibble at `depth`.
-fn group_by_nibble<T>(
-    items: &[T],
-    depth: usize,
-    key: impl Fn(&T) -> &Hash,
-) -> impl Iterator<Item = (u8, &[T])> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        let first = rest.first()?;
-        let n = nibble(key(first), depth);
-        let split = rest.iter().position(|i| nibble(key(i), depth) != n).unwrap_or(rest.len());
-        let (group, tail) = rest.split_at(split);
-        rest = tail;
-        Some((n, group))
-    })
+fn corrupt(id: &NodeId, reason: &str) -> StateError {
+    StoreError::corrupt(Column::StateNodes, &id.encode(), reason).into()
 }

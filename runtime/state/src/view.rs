@@ -6,7 +6,6 @@
 //! Point reads work at any retained version; scans only at the latest one.
 
 use crate::kv::{check_scan_limit, key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
-use crate::overlay::Overlay;
 use crate::records::{decode_u64, value_key, ValueRecord, META_LATEST, META_OLDEST};
 use crate::state_proof::state_key_hash;
 use crate::{Column, StateError};
@@ -29,13 +28,15 @@ pub(crate) fn read_value<S: KvStore + ?Sized>(
     Ok(record.value)
 }
 
-/// Appends to `batch` the key-index updates of committing `overlay` (a put per written key, a delete per
-/// deleted key).
-pub(crate) fn index_ops(overlay: &Overlay, batch: &mut WriteBatch) {
-    for (key, value) in overlay.iter() {
-        match value {
-            Some(_) => batch.put(Column::StateIndex, key.to_vec(), Vec::new()),
-            None => batch.delete(Column::StateIndex, key.to_vec()),
+/// Appends to `batch` the key-index updates of a commit: `(key, true)` for each key the commit creates (a
+/// put), `(key, false)` for each existing key it deletes (a delete). Keys whose value only changes are already
+/// indexed and need no write; the tree update (which sees every key's previous leaf) reports which are which.
+pub(crate) fn index_ops(changes: Vec<(Vec<u8>, bool)>, batch: &mut WriteBatch) {
+    for (key, created) in changes {
+        if created {
+            batch.put(Column::StateIndex, key, Vec::new());
+        } else {
+            batch.delete(Column::StateIndex, key);
         }
     }
 }
@@ -154,7 +155,7 @@ pub(crate) fn scan_index<S: KvStore + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MemoryStore, StateConfig, StateDb};
+    use crate::{MemoryStore, Overlay, StateConfig, StateDb};
     use std::sync::Arc;
 
     fn db() -> StateDb<Arc<MemoryStore>> {
