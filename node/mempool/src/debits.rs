@@ -9,7 +9,7 @@
 use crate::config::MAX_DEBIT_ASSETS_PER_TX;
 use crate::reason::Reason;
 use purse_runtime::{BlockState, RuntimeError, StateRead};
-use purse_types::{Address, AssetId, Coin, Payload, Transaction};
+use purse_types::{Address, AssetId, Coin, ConfidentialOp, Payload, Transaction};
 
 /// One asset's debit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +97,8 @@ pub trait DebitPolicy {
 /// | `Mint { coin }` | nothing: the issuer creates supply (must be positive) |
 /// | `Call { funds }` | every coin of `funds`: the declared maximum debit of a contract call |
 /// | `CreateAsset`, `Deploy`, `Upgrade`, `Governance` | nothing |
-/// | `Confidential` | rejected (`unsupported_payload`) until confidential transfers land (issue 9) |
+/// | `Confidential(Deposit { coin })` | `coin` (public → confidential; must be positive) |
+/// | other `Confidential` operations | nothing public (their proofs are checked against the pool's projection of the sender's confidential account) |
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StandardDebits;
 
@@ -126,10 +127,12 @@ impl DebitPolicy for StandardDebits {
             | Payload::Deploy { .. }
             | Payload::Upgrade { .. }
             | Payload::Governance(_) => Ok(()),
-            // Extension point for issue 8 item 4 (confidential transfers): the pool must keep, per account, the
-            // commitment to the balance after its own pending debits and verify the range proof against that.
-            // Until the confidential runtime exists there is nothing sound to check, so the pool refuses them.
-            Payload::Confidential(_) => Err(Reason::UnsupportedPayload("confidential")),
+            // Public side only; the confidential side is checked by the pool's confidential projection.
+            Payload::Confidential(ConfidentialOp::Deposit { coin }) => {
+                positive(coin)?;
+                out.add_coin(coin)
+            }
+            Payload::Confidential(_) => Ok(()),
         }
     }
 }

@@ -25,8 +25,15 @@
 //! - [`Mempool::on_commit`] after every committed block;
 //! - [`Mempool::take_dropped`] for notifications of transactions that left without inclusion.
 //!
+//! Confidential transactions (issue 8 item 4): per (sender, asset) the pool projects the sender's confidential
+//! account after its own pending transactions and verifies every new confidential proof against that projection
+//! at admission — never against a balance that pending incoming credits could change (they only touch the
+//! recipient's *pending* balance). A second debit proved against an already-spent balance version is
+//! `confidential_stale_balance`.
+//!
 //! See `docs/mempool.md` for the rules, reason codes, lifecycle and bounds.
 
+mod confidential;
 pub mod config;
 pub mod debits;
 pub mod pool;

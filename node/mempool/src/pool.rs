@@ -1,13 +1,14 @@
 //! The pool: per-sender pending sequences and future queues, the speculative debit ledger, admission,
 //! re-check on commit, eviction and fair reaping.
 
+use crate::confidential::{self, Effect};
 use crate::config::{PoolConfig, DROP_LOG_CAPACITY, MAX_EVICTION_SENDERS};
 use crate::debits::{Debit, DebitPolicy, Debits, StandardDebits};
 use crate::reason::{DropReason, MempoolError, Reason, Verdict};
 use purse_runtime::schema::{self, ChainRecord};
 use purse_runtime::{native, BlockState, ExecError, Params, RuntimeError, StateRead};
 use purse_types::tx::MAX_TX_BYTES;
-use purse_types::{Address, AssetId, ChainId, PublicKey, SignedTransaction, TxId};
+use purse_types::{Address, AssetId, ChainId, PublicKey, SignedTransaction, Transaction, TxId};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ struct Entry {
     since_height: u64,
     /// Committed block time when it entered the pool (TTL anchor).
     since_ms: u64,
+    /// Its effect on the sender's confidential account and the inputs its proof verified against (confidential
+    /// payloads only; boxed: ciphertexts are large and most entries have none).
+    conf: Option<Box<Effect>>,
 }
 
 impl Entry {
@@ -104,6 +108,8 @@ struct Plan {
     len: u32,
     debits: Debits,
     slot: Slot,
+    /// Confidential effect (executable confidential payloads).
+    conf: Option<Effect>,
     /// Tail transactions of other senders to evict first.
     victims: Vec<(Address, u64)>,
 }
@@ -400,6 +406,7 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
             debits: plan.debits.into_boxed(),
             since_height: self.height,
             since_ms: self.time_ms,
+            conf: plan.conf.map(Box::new),
         };
         let nonce = entry.nonce();
         let result = self.ensure_ledgers(&mut s, &entry.debits);
@@ -498,7 +505,7 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
             let old = cached.and_then(|s| s.future.get(&t.nonce));
             (Slot::Queue { replace: old.is_some(), expected: pool_next }, old)
         };
-        let fee = self.params.fee_for(len);
+        let fee = self.fee(tx, len);
         if t.max_fee.0 < fee {
             return Ok(Err(Reason::FeeTooLow { required: fee, max_fee: t.max_fee.0 }));
         }
@@ -535,6 +542,23 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
                 }
             }
         }
+        // Confidential proofs, against the sender's confidential account after its earlier pending transactions.
+        let mut conf = None;
+        let is_conf = confidential::touched_asset(t).is_some() || old.is_some_and(|o| o.conf.is_some());
+        if is_conf && !matches!(slot, Slot::Queue { .. }) {
+            let at = usize::try_from(t.nonce - committed_nonce).unwrap_or(usize::MAX);
+            let earlier: Vec<&Entry> =
+                cached.map(|s| s.pending.iter().take(at).collect()).unwrap_or_default();
+            conf = match self.check_confidential(t, &earlier, None)? {
+                Ok(c) => c,
+                Err(r) => return Ok(Err(r)),
+            };
+            if let (Some(old), Some(s)) = (old, cached) {
+                if let Err(r) = self.replacement_conflict(s, at, old, conf.as_ref())? {
+                    return Ok(Err(r));
+                }
+            }
+        }
         // Capacity.
         let count = cached.map_or(0, Sender::count);
         let mut victims = Vec::new();
@@ -564,7 +588,7 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
                 return Ok(Err(Reason::PoolFull));
             }
         }
-        Ok(Ok(Plan { id, len: len32, debits, slot, victims }))
+        Ok(Ok(Plan { id, len: len32, debits, slot, conf, victims }))
     }
 
     /// Tail transactions of the largest senders, each left with more than `my_count` transactions, that free
@@ -667,7 +691,7 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
             let r = Reason::Expired { expiry: t.expiry_height, next_height };
             return Ok(Err((e, r)));
         }
-        let fee = self.params.fee_for(e.len as usize);
+        let fee = self.fee(&e.tx, e.len as usize);
         if t.max_fee.0 < fee {
             let r = Reason::FeeTooLow { required: fee, max_fee: t.max_fee.0 };
             return Ok(Err((e, r)));
@@ -688,8 +712,74 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
                 return Ok(Err((e, r)));
             }
         }
+        if confidential::touched_asset(&e.tx.tx).is_some() {
+            let earlier: Vec<&Entry> = s.pending.iter().collect();
+            match self.check_confidential(&e.tx.tx, &earlier, e.conf.as_deref())? {
+                Ok(conf) => e.conf = conf.map(Box::new),
+                Err(r) => return Ok(Err((e, r))),
+            }
+        }
         e.debits = debits.into_boxed();
         Ok(Ok(e))
+    }
+
+    /// The fee the chain reserves for `tx`: size fee plus the fee of its declared fuel (contract fuel limit, or a
+    /// confidential operation's fixed proof-verification fuel), as `check_envelope` does.
+    fn fee(&self, tx: &SignedTransaction, len: usize) -> u128 {
+        self.params.fee_for(len).saturating_add(self.params.fuel_fee(purse_runtime::declared_fuel(tx)))
+    }
+
+    /// Checks a confidential payload against its sender's confidential account projected over `earlier` (the
+    /// sender's pending transactions before it, in nonce order). `previous`: its effect when last checked, reused
+    /// if the proof's inputs did not change.
+    fn check_confidential(
+        &self,
+        tx: &Transaction,
+        earlier: &[&Entry],
+        previous: Option<&Effect>,
+    ) -> Result<Result<Option<Effect>, Reason>, MempoolError> {
+        let Some(asset) = confidential::touched_asset(tx) else { return Ok(Ok(None)) };
+        let st = BlockState::new(&self.state);
+        let committed = confidential::committed(&st, &tx.sender, &asset).map_err(exec_err)?;
+        let p = confidential::project(committed.as_ref(), &asset, earlier.iter().map(|e| e.conf.as_deref()));
+        confidential::check(&st, tx, &p, committed.as_ref(), previous).map_err(exec_err)
+    }
+
+    /// A replacement at pending index `at` must leave the confidential account that later pending transactions of
+    /// the sender proved against unchanged.
+    fn replacement_conflict(
+        &self,
+        s: &Sender,
+        at: usize,
+        old: &Entry,
+        new: Option<&Effect>,
+    ) -> Result<Result<(), Reason>, MempoolError> {
+        let assets = [old.conf.as_deref().map(|c| c.asset), new.map(|c| c.asset)];
+        for asset in assets.into_iter().flatten() {
+            let later =
+                s.pending.iter().skip(at + 1).any(|e| e.conf.as_ref().is_some_and(|c| c.asset == asset));
+            if !later {
+                continue;
+            }
+            let st = BlockState::new(&self.state);
+            let committed = confidential::committed(&st, &s.addr, &asset).map_err(exec_err)?;
+            let before = confidential::project(
+                committed.as_ref(),
+                &asset,
+                s.pending.iter().take(at).map(|e| e.conf.as_deref()),
+            );
+            let after = |c: Option<&Effect>| {
+                let mut p = before.clone();
+                if let Some(c) = c.filter(|c| c.asset == asset) {
+                    p.apply(c);
+                }
+                p
+            };
+            if after(old.conf.as_deref()) != after(new) {
+                return Ok(Err(Reason::ConfidentialReplacementConflict));
+            }
+        }
+        Ok(Ok(()))
     }
 
     // ----- commit ----------------------------------------------------------------------------------------------

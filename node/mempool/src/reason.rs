@@ -106,7 +106,7 @@ pub enum Reason {
     /// The debits of one transaction or one sender overflow `u128`.
     #[error("debit amounts overflow")]
     Overflow,
-    /// The pool cannot yet judge this payload kind (confidential operations until issue 9 lands).
+    /// The pool cannot judge this payload kind (kept for compatibility: no payload uses it today).
     #[error("{0} transactions are not accepted by the pool yet")]
     UnsupportedPayload(&'static str),
     /// The sender already has the most transactions the pool keeps per sender.
@@ -121,6 +121,33 @@ pub enum Reason {
     /// The pool is full and no sender holds more transactions than this one would.
     #[error("the pool is full")]
     PoolFull,
+    /// The sender (after its own pending transactions) or the recipient has no confidential account for the asset.
+    #[error("no confidential account for this asset")]
+    ConfidentialNotRegistered,
+    /// The sender already has (or has a pending registration of) a confidential account for the asset.
+    #[error("the sender already registered a confidential account for this asset")]
+    ConfidentialAlreadyRegistered,
+    /// A confidential proof or bundle does not decode or does not verify against the sender's available balance
+    /// after its own pending transactions.
+    #[error("confidential proof rejected: {0}")]
+    ConfidentialProofInvalid(String),
+    /// Double spend: the proof is against the sender's committed available balance, which one of its pending
+    /// transactions already spends; it must be re-proved against the balance after its pending debits.
+    #[error("the proof is against an available balance a pending transaction of the sender already spends")]
+    ConfidentialStaleBalance,
+    /// Apply-pending expects another pending-credit count than committed state plus the sender's own pending
+    /// deposits give.
+    #[error("apply-pending expects {expected} pending credits, the pool sees {actual}")]
+    ConfidentialPendingChanged {
+        /// Count in the transaction.
+        expected: u64,
+        /// Count the pool projects.
+        actual: u64,
+    },
+    /// Replacing this pending transaction would change the confidential balance later pending transactions of the
+    /// same sender proved against.
+    #[error("replacement would invalidate later pending confidential transactions of the sender")]
+    ConfidentialReplacementConflict,
 }
 
 impl Reason {
@@ -147,11 +174,17 @@ impl Reason {
             Reason::SenderFull { .. } => "sender_full",
             Reason::FutureQueueFull => "future_queue_full",
             Reason::PoolFull => "pool_full",
+            Reason::ConfidentialNotRegistered => "confidential_not_registered",
+            Reason::ConfidentialAlreadyRegistered => "confidential_already_registered",
+            Reason::ConfidentialProofInvalid(_) => "confidential_proof_invalid",
+            Reason::ConfidentialStaleBalance => "confidential_stale_balance",
+            Reason::ConfidentialPendingChanged { .. } => "confidential_pending_changed",
+            Reason::ConfidentialReplacementConflict => "confidential_replacement_conflict",
         }
     }
 
     /// Every code, in declaration order (for documentation and tests).
-    pub const ALL_CODES: [&'static str; 20] = [
+    pub const ALL_CODES: [&'static str; 26] = [
         "bad_signature",
         "too_large",
         "wrong_chain",
@@ -172,6 +205,12 @@ impl Reason {
         "sender_full",
         "future_queue_full",
         "pool_full",
+        "confidential_not_registered",
+        "confidential_already_registered",
+        "confidential_proof_invalid",
+        "confidential_stale_balance",
+        "confidential_pending_changed",
+        "confidential_replacement_conflict",
     ];
 }
 

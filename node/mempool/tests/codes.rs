@@ -30,6 +30,12 @@ fn reason_codes_are_stable_and_distinct() {
         (Reason::SenderFull { max: 64 }, "sender_full"),
         (Reason::FutureQueueFull, "future_queue_full"),
         (Reason::PoolFull, "pool_full"),
+        (Reason::ConfidentialNotRegistered, "confidential_not_registered"),
+        (Reason::ConfidentialAlreadyRegistered, "confidential_already_registered"),
+        (Reason::ConfidentialProofInvalid("x".into()), "confidential_proof_invalid"),
+        (Reason::ConfidentialStaleBalance, "confidential_stale_balance"),
+        (Reason::ConfidentialPendingChanged { expected: 1, actual: 0 }, "confidential_pending_changed"),
+        (Reason::ConfidentialReplacementConflict, "confidential_replacement_conflict"),
     ];
     for (r, code) in &all {
         assert_eq!(r.code(), *code);

@@ -288,7 +288,8 @@ fn envelope_reasons() {
     invalid("fee_too_low", &p.admit(cheap).unwrap());
     invalid("invalid_amount", &p.admit(send(3, 1, 0, 0)).unwrap());
     let conf = tx(3, 0, Payload::Confidential(ConfidentialOp::Deposit { coin: coin(native(), 1) }));
-    invalid("unsupported_payload", &p.admit(conf).unwrap());
+    // Confidential payloads are judged now (issue 8 item 4): a deposit by an unregistered account is refused.
+    invalid("confidential_not_registered", &p.admit(conf).unwrap());
     assert!(p.get(&send(3, 1, 0, 0).id()).is_none());
 }
 

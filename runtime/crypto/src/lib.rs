@@ -20,6 +20,7 @@ pub mod elgamal;
 pub mod encoding;
 pub mod error;
 pub mod keys;
+pub mod payload;
 pub mod pedersen;
 pub mod range;
 pub mod sigma;
@@ -33,6 +34,7 @@ pub use elgamal::{DecryptHandle, ElGamalCiphertext, GroupedCiphertext, TransferH
 pub use encoding::{from_bytes, to_bytes};
 pub use error::CryptoError;
 pub use keys::{ElGamalKeypair, ElGamalPubkey, ElGamalSecretKey};
+pub use payload::{decryptable_balance_aad, TransferData, WithdrawData};
 pub use pedersen::{PedersenCommitment, PedersenOpening};
 pub use range::RangeProofBytes;
 pub use sigma::equality::CiphertextCommitmentEqualityProof;

@@ -77,6 +77,61 @@ pub enum TxError {
     /// The payload kind is not enabled on this chain yet.
     #[error("{0} transactions are not enabled on this chain")]
     NotEnabled(&'static str),
+    /// A confidential operation failed (its own stable codes).
+    #[error("confidential: {0}")]
+    Confidential(ConfidentialError),
+}
+
+/// Why a confidential operation failed. Codes are stable receipt codes (docs/confidential.md).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfidentialError {
+    /// The account (sender or recipient, named) has no confidential account for the asset.
+    #[error("{0} has no confidential account for this asset")]
+    NotRegistered(String),
+    /// The sender already has a confidential account for the asset.
+    #[error("the sender already has a confidential account for this asset")]
+    AlreadyRegistered,
+    /// The proof bytes do not decode or the proof does not verify against the current state.
+    #[error("proof rejected: {0}")]
+    ProofInvalid(String),
+    /// The proof verifies against the sender's available balance at the start of the block, which an earlier
+    /// transaction of the same sender in this block already changed (a double spend of one balance version).
+    #[error("proof is against an available balance an earlier transaction of this block already spent")]
+    StaleBalance,
+    /// The recipient already holds the most pending credits; it must apply its pending balance first.
+    #[error("recipient has {max} pending credits, the limit; it must apply its pending balance first")]
+    TooManyPending {
+        /// The limit.
+        max: u64,
+    },
+    /// Apply-pending named another pending-credit count than the account holds (a credit landed since).
+    #[error("expected {expected} pending credits, the account has {actual}")]
+    PendingChanged {
+        /// What the transaction expected.
+        expected: u64,
+        /// What the account holds.
+        actual: u64,
+    },
+}
+
+impl ConfidentialError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfidentialError::NotRegistered(_) => "not_registered",
+            ConfidentialError::AlreadyRegistered => "already_registered",
+            ConfidentialError::ProofInvalid(_) => "proof_invalid",
+            ConfidentialError::StaleBalance => "stale_balance",
+            ConfidentialError::TooManyPending { .. } => "too_many_pending",
+            ConfidentialError::PendingChanged { .. } => "pending_changed",
+        }
+    }
+}
+
+impl From<ConfidentialError> for ExecError {
+    fn from(e: ConfidentialError) -> Self {
+        ExecError::Tx(TxError::Confidential(e))
+    }
 }
 
 impl TxError {
@@ -100,6 +155,7 @@ impl TxError {
             TxError::Overflow => "overflow",
             TxError::Contract(e) => e.code(),
             TxError::NotEnabled(_) => "not_enabled",
+            TxError::Confidential(e) => e.code(),
         }
     }
 }

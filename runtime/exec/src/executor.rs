@@ -1,5 +1,6 @@
 //! Block execution: envelope checks, fees, payload dispatch and receipts.
 
+use crate::confidential::{self, Proofs};
 use crate::contracts::{self, ContractPayload, ContractView};
 use crate::error::{ExecError, RuntimeError, TxError};
 use crate::native;
@@ -66,18 +67,26 @@ pub fn verify_signatures(txs: &[SignedTransaction]) -> Vec<bool> {
 #[derive(Clone)]
 pub struct Runtime {
     vm: Vm,
+    batch_proofs: bool,
 }
 
 impl Runtime {
     /// A runtime executing contracts on `vm` (one per node; it holds the compiled-module cache).
     pub fn new(vm: Vm) -> Runtime {
-        Runtime { vm }
+        Runtime { vm, batch_proofs: true }
+    }
+
+    /// Turns block-level batch verification of confidential transfer proofs on (the default) or off. Either way
+    /// a block's result is the same; off verifies each proof as its transaction executes.
+    pub fn with_proof_batching(mut self, on: bool) -> Runtime {
+        self.batch_proofs = on;
+        self
     }
 
     /// A runtime with the chain's default VM configuration and no on-disk module cache.
     pub fn with_default_vm() -> Result<Runtime, RuntimeError> {
         let vm = Vm::new(VmConfig::default()).map_err(|e| RuntimeError::Vm(e.to_string()))?;
-        Ok(Runtime { vm })
+        Ok(Runtime { vm, batch_proofs: true })
     }
 
     /// The contract VM.
@@ -95,6 +104,27 @@ impl Runtime {
         txs: &[SignedTransaction],
     ) -> Result<BlockOutput, RuntimeError> {
         let sig_ok = verify_signatures(txs);
+        // Optimistic batch: execute with transfer proofs deferred, each recorded against the exact state it was
+        // applied to, then verify them all in one pass. If every proof holds, that execution is the sequential
+        // one; otherwise re-execute verifying each proof in place (failures become receipts).
+        if self.batch_proofs && batchable_transfers(txs, &sig_ok) >= 2 {
+            let mut proofs = Proofs::Defer(Vec::new());
+            let out = self.run_block(base, ctx, txs, &sig_ok, &mut proofs)?;
+            if proofs.verify_deferred() {
+                return Ok(out);
+            }
+        }
+        self.run_block(base, ctx, txs, &sig_ok, &mut Proofs::Verify)
+    }
+
+    fn run_block<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        base: &R,
+        ctx: &BlockContext,
+        txs: &[SignedTransaction],
+        sig_ok: &[bool],
+        proofs: &mut Proofs,
+    ) -> Result<BlockOutput, RuntimeError> {
         let mut st = BlockState::new(base);
         let params = Params::read(&st)?;
         let chain: ChainRecord = st.get_record(&schema::chain_key())?.ok_or_else(|| {
@@ -102,7 +132,7 @@ impl Runtime {
         })?;
         let mut receipts = Vec::with_capacity(txs.len());
         for (tx, ok) in txs.iter().zip(sig_ok) {
-            let receipt = self.execute_tx(&mut st, ctx, &chain, &params, tx, ok)?;
+            let receipt = self.execute_tx(&mut st, ctx, &chain, &params, tx, *ok, proofs)?;
             receipts.push(receipt);
         }
         Ok(BlockOutput { overlay: st.into_overlay(), receipts })
@@ -123,6 +153,7 @@ impl Runtime {
         self.vm.query(view, &env, contract, method, args, fuel_limit)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn execute_tx<R: StateRead + Clone + Send + Sync + 'static>(
         &self,
         st: &mut BlockState<'_, R>,
@@ -131,6 +162,7 @@ impl Runtime {
         params: &Params,
         tx: &SignedTransaction,
         signature_ok: bool,
+        proofs: &mut Proofs,
     ) -> Result<Receipt, RuntimeError> {
         let tx_id = tx.id();
         if !signature_ok {
@@ -158,7 +190,7 @@ impl Runtime {
         lift(st.commit_tx())?;
 
         let mut events = Vec::new();
-        let (result, fuel_used) = self.apply_payload(st, ctx, tx, &mut events)?;
+        let (result, fuel_used) = self.apply_payload(st, ctx, tx, proofs, &mut events)?;
         let charged =
             params.fee_for(encode(tx).len()).saturating_add(params.fuel_fee(contract_fuel(tx, fuel_used)));
         let charged = charged.min(reserved);
@@ -183,6 +215,7 @@ impl Runtime {
         st: &mut BlockState<'_, R>,
         ctx: &BlockContext,
         tx: &SignedTransaction,
+        proofs: &mut Proofs,
         events: &mut Vec<Event>,
     ) -> Result<(Result<(), ExecError>, u64), RuntimeError> {
         let sender = tx.tx.sender;
@@ -222,7 +255,13 @@ impl Runtime {
                 };
                 return self.contract(st, ctx, sender, p, events);
             }
-            Payload::Confidential(_) => Err(TxError::NotEnabled("confidential").into()),
+            Payload::Confidential(op) => {
+                let r = confidential::apply(st, &tx.tx, op, proofs, events);
+                return match r {
+                    Err(ExecError::Runtime(e)) => Err(e),
+                    r => Ok((r, confidential::op_fuel(op))),
+                };
+            }
             Payload::Governance(_) => Err(TxError::NotEnabled("governance").into()),
         };
         match native_result {
@@ -246,17 +285,33 @@ impl Runtime {
     }
 }
 
-/// Fuel a transaction declares (contract payloads; native ones declare none).
+/// Fuel a transaction declares: contract payloads their `fuel_limit`, confidential operations their fixed proof
+/// verification fuel ([`confidential::op_fuel`]); other native payloads none (priced by size alone).
 pub fn declared_fuel(tx: &SignedTransaction) -> u64 {
     match &tx.tx.payload {
         Payload::Deploy { fuel_limit, .. }
         | Payload::Call { fuel_limit, .. }
         | Payload::Upgrade { fuel_limit, .. } => *fuel_limit,
+        Payload::Confidential(op) => confidential::op_fuel(op),
         _ => 0,
     }
 }
 
-/// Fuel that is charged: what contract payloads used (native operations are priced by size alone).
+/// Confidential transfers with a valid signature: what block-level batch verification would cover.
+fn batchable_transfers(txs: &[SignedTransaction], sig_ok: &[bool]) -> usize {
+    txs.iter()
+        .zip(sig_ok)
+        .filter(|(t, ok)| {
+            **ok && matches!(
+                &t.tx.payload,
+                Payload::Confidential(purse_types::ConfidentialOp::Transfer { .. })
+            )
+        })
+        .count()
+}
+
+/// Fuel that is charged: what contract payloads used, the fixed fuel of confidential operations (other native
+/// operations are priced by size alone).
 fn contract_fuel(tx: &SignedTransaction, used: u64) -> u64 {
     if declared_fuel(tx) == 0 {
         0

@@ -3,8 +3,10 @@
 //! [`Runtime::execute_block`] applies a block's transactions on top of committed state and returns the block's state
 //! writes (an [`purse_state::Overlay`] the node commits atomically with the block) and one receipt per
 //! transaction. Transaction failures are receipts with stable codes ([`TxError::code`]); only a broken store is
-//! an error. [`Genesis`] builds the initial state.
+//! an error. [`Genesis`] builds the initial state. Confidential transfers (issue 9) are the native module
+//! [`confidential`]; their transfer proofs are batch-verified per block (see [`Runtime::execute_block`]).
 
+pub mod confidential;
 pub mod contracts;
 pub mod error;
 pub mod executor;
@@ -14,7 +16,7 @@ pub mod params;
 pub mod schema;
 pub mod state;
 
-pub use error::{ExecError, RuntimeError, TxError};
+pub use error::{ConfidentialError, ExecError, RuntimeError, TxError};
 pub use executor::{
     check_envelope, declared_fuel, receipt_root, verify_signatures, BlockContext, BlockOutput, Runtime,
 };

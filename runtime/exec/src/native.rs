@@ -195,7 +195,8 @@ pub fn burn<R: StateRead + ?Sized>(
     Ok(())
 }
 
-fn emit_transfer(events: &mut Vec<Event>, from: Option<Address>, to: Option<Address>, coin: Coin) {
+/// Emits a [`TRANSFER_TOPIC`] event.
+pub(crate) fn emit_transfer(events: &mut Vec<Event>, from: Option<Address>, to: Option<Address>, coin: Coin) {
     events.push(Event {
         emitter: bank_address(),
         topic: TRANSFER_TOPIC.into(),

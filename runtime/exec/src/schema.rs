@@ -4,6 +4,7 @@
 //! of another. Values are borsh records.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use purse_crypto::{AeCiphertext, ElGamalCiphertext, ElGamalPubkey};
 use purse_types::{Address, AssetFlags, AssetId, AssetInfo, Hash, PublicKey, Role};
 
 /// `a/<address>` → [`AccountRecord`].
@@ -56,6 +57,17 @@ pub fn code_key(hash: &Hash) -> Vec<u8> {
     key(b'x', &[&hash.0])
 }
 
+/// `z/<address><asset>` → [`ConfidentialAccount`]: the account's confidential balance of the asset (absent: not
+/// registered).
+pub fn confidential_account_key(addr: &Address, asset: &AssetId) -> Vec<u8> {
+    key(b'z', &[&addr.0, &asset.0])
+}
+
+/// `y/<asset>` → [`ConfidentialAssetRecord`]: the asset's confidential-transfer settings (absent: no auditor).
+pub fn confidential_asset_key(asset: &AssetId) -> Vec<u8> {
+    key(b'y', &[&asset.0])
+}
+
 /// `b/<address>` — prefix of every balance of one account.
 pub fn balances_prefix(addr: &Address) -> Vec<u8> {
     key(b'b', &[&addr.0])
@@ -105,4 +117,30 @@ pub struct ChainRecord {
     pub fee_asset: AssetId,
     /// Where fees go.
     pub fee_collector: Address,
+}
+
+/// One account's confidential balance of one asset (docs/confidential.md, "Runtime"). Only the owner's own
+/// transactions (transfer out, withdraw, apply-pending) change `available`; deposits and incoming transfers add
+/// to `pending_lo` / `pending_hi`, so a credit never invalidates a proof against `available`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ConfidentialAccount {
+    /// The registered ElGamal key (proved possessed at registration).
+    pub pubkey: ElGamalPubkey,
+    /// The spendable balance, encrypted under `pubkey`.
+    pub available: ElGamalCiphertext,
+    /// Σ of the 16-bit `lo` halves of the pending credits (deposits split the same way).
+    pub pending_lo: ElGamalCiphertext,
+    /// Σ of the 32-bit `hi` halves of the pending credits; pending = `pending_lo + 2^16 · pending_hi`.
+    pub pending_hi: ElGamalCiphertext,
+    /// Credits in pending since the last apply-pending (bounded by `confidential::MAX_PENDING_CREDITS`).
+    pub pending_credits: u64,
+    /// The owner's AEAD note of its available balance (`None` until the first apply-pending).
+    pub decryptable_available: Option<AeCiphertext>,
+}
+
+/// An asset's confidential-transfer settings, set by its issuer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ConfidentialAssetRecord {
+    /// The auditor's key: every transfer of the asset must carry handles for it.
+    pub auditor: Option<ElGamalPubkey>,
 }

@@ -173,6 +173,23 @@ pub enum ConfidentialOp {
         /// Proof that the remaining balance is non-negative.
         bundle: Vec<u8>,
     },
+    /// Merge the sender's pending confidential balance into its available balance (owner only).
+    ApplyPending {
+        /// Asset.
+        asset: AssetId,
+        /// The pending-credit count the owner saw; the operation fails if more credits landed since, so the
+        /// new decryptable balance is always exact.
+        expected_pending_credits: u64,
+        /// The owner's new decryptable available balance (AEAD note, opaque here).
+        new_decryptable_balance: Vec<u8>,
+    },
+    /// Set or clear the asset's auditor encryption key (the asset's issuer only).
+    SetAuditor {
+        /// Asset.
+        asset: AssetId,
+        /// The auditor's encryption public key; `None` removes the auditor.
+        auditor_key: Option<[u8; 32]>,
+    },
 }
 
 /// A permissioned role (see docs/governance.md).

@@ -79,6 +79,21 @@ pub fn payloads() -> Vec<(&'static str, Payload)> {
             }),
         ),
         (
+            "confidential_apply_pending",
+            Payload::Confidential(ConfidentialOp::ApplyPending {
+                asset: AssetId::native(),
+                expected_pending_credits: 3,
+                new_decryptable_balance: vec![5; 48],
+            }),
+        ),
+        (
+            "confidential_set_auditor",
+            Payload::Confidential(ConfidentialOp::SetAuditor {
+                asset: AssetId::native(),
+                auditor_key: Some([6; 32]),
+            }),
+        ),
+        (
             "governance_propose",
             Payload::Governance(GovernanceOp::Propose {
                 action: GovernanceAction::ValidatorSetChange {
