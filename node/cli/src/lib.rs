@@ -1,0 +1,23 @@
+//! purse-node — the `purse` binary: config, keys, genesis, and the wiring of engine, libp2p network, block sync and RPC into a running validator.
+//!
+//! Commands (see `purse --help` and docs/operator.md): `purse init`, `purse keys show|generate`,
+//! `purse genesis new|add-validator|add-account|add-asset|show`, `purse node run [--dev]`, `purse status`,
+//! `purse snapshot export`.
+//!
+//! Module map: [`cli`] parses the command line; [`config`] is the documented TOML file; [`keys`] the validator
+//! key file; [`genesis_cmd`] the genesis document; [`node`] assembles and runs a node; [`bridge`] connects the
+//! engine to libp2p (gossip in and out, sync serving); [`sync`] is the block sync client; [`api`] implements
+//! the RPC's `NodeApi`; [`dev`] prepares single-validator dev chains; [`http`] is a tiny client for
+//! `purse status`.
+
+pub mod api;
+pub mod bridge;
+pub mod cli;
+pub mod config;
+pub mod dev;
+pub mod genesis_cmd;
+pub mod http;
+pub mod keys;
+pub mod logging;
+pub mod node;
+pub mod sync;
