@@ -4,6 +4,7 @@
 //! value`, in key-hash order; then a 32-byte checksum: blake3 (`derive_key` context
 //! "purse v1 state snapshot") over the final header bytes followed by the blake3 of all entry bytes.
 
+use crate::blocks::CommitBundle;
 use crate::meta::{Head, META_HEAD};
 use crate::{Storage, StorageError};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -111,6 +112,22 @@ pub fn import_snapshot<S: KvStore>(
     path: &Path,
     expected_root: &Hash,
 ) -> Result<Storage<S>, StorageError> {
+    import_snapshot_with_blocks(store, chain_id, state_config, path, expected_root, &[])
+}
+
+/// [`import_snapshot`] for a store a node will run on (state sync): also writes the records of `blocks` — the
+/// chain's anchor points the node needs without their history, typically the genesis record (height 0) and
+/// the certified block at the snapshot's height — in the same atomic batch. The block at the snapshot's height
+/// must be among them, with the snapshot's block hash and state root; blocks above it are refused. Their
+/// receipts are stored as given (a state-synced node usually has none for the anchor block).
+pub fn import_snapshot_with_blocks<S: KvStore>(
+    store: S,
+    chain_id: &str,
+    state_config: StateConfig,
+    path: &Path,
+    expected_root: &Hash,
+    blocks: &[CommitBundle],
+) -> Result<Storage<S>, StorageError> {
     let mut storage = Storage::open(store, chain_id, state_config)?;
     if storage.head().is_some() || storage.state().latest_version().is_some() {
         return Err(StorageError::NotEmpty);
@@ -162,7 +179,27 @@ pub fn import_snapshot<S: KvStore>(
         return Err(StorageError::SnapshotRootMismatch { expected: *expected_root, found: prepared.root });
     }
     let head = Head { height: header.height, block_hash: header.block_hash, state_root: prepared.root };
+    if !blocks.is_empty() {
+        let anchor = blocks.iter().find(|b| b.height == header.height).ok_or_else(|| {
+            invalid(format!("no block record at the snapshot height {} was given", header.height))
+        })?;
+        if anchor.block_hash != header.block_hash || anchor.state_root != prepared.root {
+            return Err(invalid(format!(
+                "the block given for height {} does not match the snapshot's block hash and state root",
+                header.height
+            )));
+        }
+        if let Some(b) = blocks.iter().find(|b| b.height > header.height) {
+            return Err(invalid(format!(
+                "block {} is above the snapshot height {}",
+                b.height, header.height
+            )));
+        }
+    }
     let mut batch = prepared.take_batch();
+    for b in blocks {
+        storage.block_records(b, &mut batch);
+    }
     batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
     storage.store().write(batch)?;
     storage.finish_import(prepared, head)?;

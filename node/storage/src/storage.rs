@@ -140,7 +140,7 @@ impl<S: KvStore> Storage<S> {
         Ok(head)
     }
 
-    fn block_records(&self, b: &CommitBundle, batch: &mut WriteBatch) {
+    pub(crate) fn block_records(&self, b: &CommitBundle, batch: &mut WriteBatch) {
         let h = b.height;
         batch.put(Column::Blocks, block_key(h, BlockPart::Header), b.header.clone());
         batch.put(Column::Blocks, block_key(h, BlockPart::Block), b.block.clone());
