@@ -121,7 +121,7 @@ fn a_node_started_from_a_verified_snapshot_runs_on_from_its_height() {
     let chain_id = genesis.chain_id.as_str();
     let store = |name: &str| {
         std::sync::Arc::new(
-            purse_storage::RocksStore::open(&dir.path().join(name), purse_storage::RocksConfig::default())
+            purse_storage::RocksStore::open(dir.path().join(name), purse_storage::RocksConfig::default())
                 .unwrap(),
         )
     };
