@@ -12,6 +12,10 @@ use purse_types::{
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+/// Longest wait, after the last phase, for every validator to report commits up to the highest height any
+/// validator reported.
+pub const REPORT_WAIT: Duration = Duration::from_secs(10);
+
 /// What the scenario measured.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
@@ -301,13 +305,22 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
     d.settle("points", wait)?;
     let elapsed = start.elapsed();
 
-    // Let every validator report its last commits, then stop them.
-    std::thread::sleep(Duration::from_millis(500));
-    while let Ok((node, ev)) = d.net.events.try_recv() {
-        let EngineEvent::Committed { height, block_id, state_root, .. } = ev;
-        if let Some(c) = d.chains.get_mut(node) {
-            c.insert(height, (block_id, state_root));
+    // Let every validator report its commits up to the highest height any reported (a validator that fell
+    // behind on a loaded machine catches up by consensus or sync), for at most REPORT_WAIT; then stop them.
+    let report_deadline = Instant::now() + REPORT_WAIT;
+    loop {
+        while let Ok((node, ev)) = d.net.events.try_recv() {
+            let EngineEvent::Committed { height, block_id, state_root, .. } = ev;
+            if let Some(c) = d.chains.get_mut(node) {
+                c.insert(height, (block_id, state_root));
+            }
         }
+        let tops: Vec<u64> = d.chains.iter().map(|c| c.keys().next_back().copied().unwrap_or(0)).collect();
+        let level = tops.iter().min() == tops.iter().max();
+        if level || Instant::now() >= report_deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
     let chains = std::mem::take(&mut d.chains);
     let mut latencies = std::mem::take(&mut d.latencies);
