@@ -2,7 +2,7 @@
 
 use crate::TestnetError;
 use purse_engine::{Engine, EngineConfig, EngineEvent, Hub, Inbound};
-use purse_runtime::{Genesis, GenesisAccount, GenesisAsset, Params};
+use purse_runtime::{Genesis, GenesisAccount, GenesisAsset, GovernanceGenesis, Params};
 use purse_state::StateConfig;
 use purse_storage::{RocksConfig, RocksStore, Storage};
 use purse_types::{Amount, AssetFlags, ChainId, Keypair, Role, SignedTransaction, Validator};
@@ -101,6 +101,9 @@ pub fn genesis(keys: &Keys) -> Result<Genesis, TestnetError> {
             flags: AssetFlags { authorization_required: false, freezable: true, clawback_enabled: false },
         }],
         params: Params::default(),
+        // A research net: open deployment (the scenario deploys the loyalty contract). Production chains keep the
+        // default, an allow-list of code hashes (docs/governance.md).
+        governance: GovernanceGenesis::open(),
     })
 }
 

@@ -6,7 +6,7 @@ use crate::config::{Config, CONFIG_FILE};
 use crate::genesis_cmd;
 use crate::keys;
 use anyhow::Result;
-use purse_runtime::GenesisAccount;
+use purse_runtime::{GenesisAccount, GovernanceGenesis};
 use purse_types::{Amount, Role, Validator};
 use std::path::Path;
 
@@ -54,12 +54,17 @@ pub fn prepare(home: &Path) -> Result<()> {
             native_balance: Amount(DEV_BALANCE),
         });
     }
-    let genesis = genesis_cmd::new_genesis(
+    let mut genesis = genesis_cmd::new_genesis(
         DEV_CHAIN_ID,
         vec![Validator { public_key: validator.public(), power: DEV_POWER }],
         accounts,
         None,
     )?;
+    // A development chain: open deployment, and the dev account alone is governance (threshold 1), so every
+    // rule can be exercised from one key. Production genesis keeps the closed default (docs/governance.md).
+    genesis.governance =
+        GovernanceGenesis { keys: vec![dev.public()], threshold: 1, ..GovernanceGenesis::open() };
+    genesis_cmd::check(&genesis)?;
     genesis_cmd::write(&genesis_path, &genesis)?;
     eprintln!(
         "dev chain {DEV_CHAIN_ID}: genesis {} written; dev account {} (key {})",

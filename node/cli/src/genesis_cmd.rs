@@ -70,6 +70,7 @@ pub fn new_genesis(
         accounts,
         assets: Vec::new(),
         params: Params::default(),
+        governance: Default::default(),
     };
     check(&genesis)?;
     Ok(genesis)

@@ -42,6 +42,7 @@ fn state(keys: &[Keypair]) -> Map {
             .collect(),
         assets: vec![],
         params: Params::default(),
+        governance: Default::default(),
     };
     let mut map = Map::new();
     let o = g.build_state(&map).unwrap();

@@ -96,7 +96,7 @@ pub trait DebitPolicy {
 /// | `Burn { coin }` | `coin` (must be positive) |
 /// | `Mint { coin }` | nothing: the issuer creates supply (must be positive) |
 /// | `Call { funds }` | every coin of `funds`: the declared maximum debit of a contract call |
-/// | `CreateAsset`, `Deploy`, `Upgrade`, `Governance` | nothing |
+/// | `CreateAsset`, `Deploy`, `Upgrade`, `Governance`, `Admin` | nothing |
 /// | `Confidential(Deposit { coin })` | `coin` (public → confidential; must be positive) |
 /// | other `Confidential` operations | nothing public (their proofs are checked against the pool's projection of the sender's confidential account) |
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,7 +126,8 @@ impl DebitPolicy for StandardDebits {
             Payload::CreateAsset { .. }
             | Payload::Deploy { .. }
             | Payload::Upgrade { .. }
-            | Payload::Governance(_) => Ok(()),
+            | Payload::Governance(_)
+            | Payload::Admin(_) => Ok(()),
             // Public side only; the confidential side is checked by the pool's confidential projection.
             Payload::Confidential(ConfidentialOp::Deposit { coin }) => {
                 positive(coin)?;

@@ -14,6 +14,7 @@
 
 use crate::error::{ConfidentialError, ExecError, TxError};
 use crate::native;
+use crate::permissions;
 use crate::schema::{self, ConfidentialAccount, ConfidentialAssetRecord};
 use crate::state::{BlockState, StateRead};
 use purse_crypto::{
@@ -51,6 +52,20 @@ pub struct ConfidentialTransferEvent {
     pub to: Address,
     /// Asset.
     pub asset: AssetId,
+}
+
+/// Topic of the event setting or clearing an asset's auditor key emits (data: borsh of [`AuditorSetEvent`]).
+pub const AUDITOR_SET_TOPIC: &str = "confidential.auditor_set";
+
+/// Data of an [`AUDITOR_SET_TOPIC`] event.
+#[derive(Clone, Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+pub struct AuditorSetEvent {
+    /// The issuer that set it.
+    pub actor: Address,
+    /// Asset.
+    pub asset: AssetId,
+    /// The new auditor key (`None`: removed).
+    pub auditor_key: Option<[u8; 32]>,
 }
 
 /// The module's escrow account: holds the public units of every confidential balance.
@@ -179,11 +194,13 @@ impl Proofs {
     }
 }
 
-/// Applies `op` of transaction `tx` into the current transaction of `st`.
+/// Applies `op` of transaction `tx` into the current transaction of `st`; `time_ms` is the block time (the day
+/// of tier limits).
 pub fn apply<R: StateRead + ?Sized>(
     st: &mut BlockState<'_, R>,
     tx: &Transaction,
     op: &ConfidentialOp,
+    time_ms: u64,
     proofs: &mut Proofs,
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
@@ -191,13 +208,15 @@ pub fn apply<R: StateRead + ?Sized>(
         ConfidentialOp::Register { asset, encryption_key, proof } => {
             register(st, tx, asset, encryption_key, proof)
         }
-        ConfidentialOp::Deposit { coin } => deposit(st, &tx.sender, coin, events),
+        ConfidentialOp::Deposit { coin } => deposit(st, &tx.sender, coin, time_ms, events),
         ConfidentialOp::Transfer { asset, to, bundle } => transfer(st, tx, asset, to, bundle, proofs, events),
-        ConfidentialOp::Withdraw { coin, bundle } => withdraw(st, tx, coin, bundle, events),
+        ConfidentialOp::Withdraw { coin, bundle } => withdraw(st, tx, coin, bundle, time_ms, events),
         ConfidentialOp::ApplyPending { asset, expected_pending_credits, new_decryptable_balance } => {
             apply_pending(st, &tx.sender, asset, *expected_pending_credits, new_decryptable_balance)
         }
-        ConfidentialOp::SetAuditor { asset, auditor_key } => set_auditor(st, &tx.sender, asset, auditor_key),
+        ConfidentialOp::SetAuditor { asset, auditor_key } => {
+            set_auditor(st, &tx.sender, asset, auditor_key, events)
+        }
     }
 }
 
@@ -218,12 +237,14 @@ fn put_account<R: StateRead + ?Sized>(
     st.put_record(schema::confidential_account_key(owner, asset), acct);
 }
 
-/// The asset must exist and not be frozen.
-fn live_asset<R: StateRead + ?Sized>(st: &BlockState<'_, R>, asset: &AssetId) -> Result<(), ExecError> {
-    if native::asset(st, asset)?.frozen {
-        return Err(TxError::Unauthorized("asset is frozen".into()).into());
-    }
-    Ok(())
+/// The asset must exist, not be frozen, and `owner`'s holding of it must not be frozen.
+fn live_holding<R: StateRead + ?Sized>(
+    st: &BlockState<'_, R>,
+    asset: &AssetId,
+    owner: &Address,
+) -> Result<(), ExecError> {
+    let rec = native::asset(st, asset)?;
+    permissions::check_send(st, &rec, asset, owner)
 }
 
 fn positive_u64(coin: &Coin, max: u64) -> Result<u64, ExecError> {
@@ -283,11 +304,13 @@ fn deposit<R: StateRead + ?Sized>(
     st: &mut BlockState<'_, R>,
     sender: &Address,
     coin: &Coin,
+    time_ms: u64,
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
     let amount = positive_u64(coin, MAX_DEPOSIT_AMOUNT)?;
-    live_asset(st, &coin.asset)?;
+    live_holding(st, &coin.asset, sender)?;
     let mut acct = registered(st, sender, &coin.asset)?;
+    permissions::charge_limits(st, sender, &coin.asset, coin.amount.0, time_ms)?;
     // Honest balances are proved below 2^64: keep the confidential supply of the asset there.
     let escrow = escrow_address();
     let held = native::balance(st, &escrow, &coin.asset)?;
@@ -336,7 +359,9 @@ fn transfer<R: StateRead + ?Sized>(
     if to == sender {
         return Err(TxError::Invalid("a confidential transfer to oneself: use apply-pending".into()).into());
     }
-    live_asset(st, asset)?;
+    let rec = native::asset(st, asset)?;
+    permissions::check_send(st, &rec, asset, sender)?;
+    permissions::check_receive(st, &rec, asset, to)?;
     let data = decode_transfer(bundle)?;
     let mut src = registered(st, sender, asset)?;
     let mut dst = registered(st, to, asset)?;
@@ -387,11 +412,12 @@ fn withdraw<R: StateRead + ?Sized>(
     tx: &Transaction,
     coin: &Coin,
     bundle: &[u8],
+    time_ms: u64,
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
     let sender = &tx.sender;
     let amount = positive_u64(coin, u64::MAX)?;
-    live_asset(st, &coin.asset)?;
+    live_holding(st, &coin.asset, sender)?;
     let data = decode_withdraw(bundle)?;
     if data.bundle.amount != amount {
         return Err(ConfidentialError::ProofInvalid("the proof is for another amount".into()).into());
@@ -406,6 +432,7 @@ fn withdraw<R: StateRead + ?Sized>(
             }))
         }
     };
+    permissions::charge_limits(st, sender, &coin.asset, coin.amount.0, time_ms)?;
     acct.available = effects.new_available;
     acct.decryptable_available = Some(data.new_decryptable_balance);
     put_account(st, sender, &coin.asset, &acct);
@@ -444,10 +471,14 @@ fn set_auditor<R: StateRead + ?Sized>(
     sender: &Address,
     asset: &AssetId,
     key: &Option<[u8; 32]>,
+    events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
-    if &native::asset(st, asset)?.info.issuer != sender {
-        return Err(TxError::Unauthorized("only the asset's issuer may set its auditor".into()).into());
-    }
+    permissions::issuer_asset(st, sender, asset, "set its auditor")?;
+    events.push(Event {
+        emitter: escrow_address(),
+        topic: AUDITOR_SET_TOPIC.into(),
+        data: purse_types::encode(&AuditorSetEvent { actor: *sender, asset: *asset, auditor_key: *key }),
+    });
     let k = schema::confidential_asset_key(asset);
     match key {
         None => st.delete(k),

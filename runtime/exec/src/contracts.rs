@@ -7,6 +7,7 @@
 
 use crate::error::{ExecError, RuntimeError, TxError};
 use crate::native;
+use crate::permissions::{self, Records};
 use crate::schema::{self, AssetRecord};
 use crate::state::{BlockState, Layers, StateRead};
 use purse_types::{Address, Amount, AssetId, Coin, Event, Hash};
@@ -18,17 +19,18 @@ use std::sync::Arc;
 pub struct ContractView<R> {
     base: R,
     layers: Arc<Layers>,
+    time_ms: u64,
 }
 
 impl<R: StateRead + Send + Sync> ContractView<R> {
-    /// A view of `base` under `layers`.
-    pub fn new(base: R, layers: Arc<Layers>) -> ContractView<R> {
-        ContractView { base, layers }
+    /// A view of `base` under `layers`, for a block at `time_ms` (the day of tier limits).
+    pub fn new(base: R, layers: Arc<Layers>, time_ms: u64) -> ContractView<R> {
+        ContractView { base, layers, time_ms }
     }
 
     /// A view of committed state alone (read-only queries).
-    pub fn committed(base: R) -> ContractView<R> {
-        ContractView { base, layers: Arc::new(Layers::default()) }
+    pub fn committed(base: R, time_ms: u64) -> ContractView<R> {
+        ContractView { base, layers: Arc::new(Layers::default()), time_ms }
     }
 
     fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, purse_vm::StateError> {
@@ -89,23 +91,34 @@ impl<R: StateRead + Send + Sync> ContractState for ContractView<R> {
         self.record(&schema::contract_key(address))
     }
 
+    /// Every transfer a contract makes and every attachment of funds to a call passes the same checks as a
+    /// native transfer: the asset's global freeze, the sender's and the recipient's holding freezes, the
+    /// recipient's authorization, and the tier limits of a registered account that is debited.
     fn check_transfer(
         &self,
-        _from: &Address,
+        from: &Address,
         to: &Address,
         asset: &AssetId,
-        _amount: Amount,
+        amount: Amount,
     ) -> Result<(), String> {
+        let fail = |e: ExecError| e.to_string();
         let record: Option<AssetRecord> =
             self.record(&schema::asset_key(asset)).map_err(|e| e.to_string())?;
         let Some(record) = record else { return Err(format!("unknown asset {}", asset.to_hex())) };
-        if record.frozen {
-            return Err("asset is frozen".into());
-        }
         if !self.is_holder(to).map_err(|e| e.to_string())? {
             return Err(format!("recipient {to} is not a registered account or contract"));
         }
+        permissions::check_send(self, &record, asset, from).map_err(fail)?;
+        permissions::check_receive(self, &record, asset, to).map_err(fail)?;
+        permissions::check_limits(self, from, asset, amount.0, permissions::day_of(self.time_ms))
+            .map_err(fail)?;
         Ok(())
+    }
+}
+
+impl<R: StateRead + Send + Sync> Records for ContractView<R> {
+    fn record<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, RuntimeError> {
+        ContractView::record(self, key).map_err(|e| RuntimeError::Vm(e.to_string()))
     }
 }
 
@@ -146,8 +159,9 @@ fn execute<R: StateRead + Clone + Send + Sync + 'static>(
     fuel_limit: u64,
 ) -> Result<Outcome, RuntimeError> {
     let base = st.base().clone();
+    let time_ms = env.block_time_ms;
     let outcome = st.with_shared_layers(|layers| {
-        let view = Arc::new(ContractView::new(base, layers));
+        let view = Arc::new(ContractView::new(base, layers, time_ms));
         vm.execute(view, env, action, fuel_limit)
     })?;
     if let Err(e) = &outcome.result {

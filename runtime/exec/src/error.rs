@@ -80,6 +80,92 @@ pub enum TxError {
     /// A confidential operation failed (its own stable codes).
     #[error("confidential: {0}")]
     Confidential(ConfidentialError),
+    /// Onboarding an address that already is an account.
+    #[error("account {0} already exists")]
+    AccountExists(String),
+    /// The asset, or the named account's holding of it, is frozen.
+    #[error("frozen: {0}")]
+    Frozen(String),
+    /// The asset requires authorization and the named recipient is not authorized by the issuer.
+    #[error("{0} is not authorized to hold this asset")]
+    HolderNotAuthorized(String),
+    /// A debit above the per-transaction limit of the sender's tier.
+    #[error("amount {amount} is above the tier's per-transaction limit {limit}")]
+    TxLimitExceeded {
+        /// The limit.
+        limit: u128,
+        /// The amount debited.
+        amount: u128,
+    },
+    /// A debit that would take the day's total above the daily limit of the sender's tier.
+    #[error(
+        "amount {amount} would take today's debits ({spent} so far) above the tier's daily limit {limit}"
+    )]
+    DailyLimitExceeded {
+        /// The limit.
+        limit: u128,
+        /// Already debited today.
+        spent: u128,
+        /// The amount debited.
+        amount: u128,
+    },
+    /// Deployment is not open and the code hash is not on the allow-list.
+    #[error("code {0} is not on the deployment allow-list")]
+    CodeNotAllowed(String),
+    /// A governance proposal or vote failed (its own stable codes).
+    #[error("governance: {0}")]
+    Governance(GovernanceError),
+}
+
+/// Why a governance transaction failed. Codes are stable receipt codes (docs/governance.md).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GovernanceError {
+    /// The signing key is not a governance key.
+    #[error("the sender's key is not a governance key")]
+    NotGovernor,
+    /// No proposal has this id.
+    #[error("unknown proposal {0}")]
+    UnknownProposal(String),
+    /// The proposal already passed or was rejected.
+    #[error("proposal already closed")]
+    ProposalClosed,
+    /// The voting period is over: the vote does nothing.
+    #[error("voting period ended at height {deadline} (block height {height})")]
+    ProposalExpired {
+        /// First height at which votes fail.
+        deadline: u64,
+        /// Current height.
+        height: u64,
+    },
+    /// This key already voted on the proposal.
+    #[error("this key already voted on the proposal")]
+    AlreadyVoted,
+    /// The open-proposal list is full.
+    #[error("{max} proposals are open, the limit")]
+    TooManyProposals {
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl GovernanceError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GovernanceError::NotGovernor => "not_governor",
+            GovernanceError::UnknownProposal(_) => "unknown_proposal",
+            GovernanceError::ProposalClosed => "proposal_closed",
+            GovernanceError::ProposalExpired { .. } => "proposal_expired",
+            GovernanceError::AlreadyVoted => "already_voted",
+            GovernanceError::TooManyProposals { .. } => "too_many_proposals",
+        }
+    }
+}
+
+impl From<GovernanceError> for ExecError {
+    fn from(e: GovernanceError) -> Self {
+        ExecError::Tx(TxError::Governance(e))
+    }
 }
 
 /// Why a confidential operation failed. Codes are stable receipt codes (docs/confidential.md).
@@ -156,6 +242,13 @@ impl TxError {
             TxError::Contract(e) => e.code(),
             TxError::NotEnabled(_) => "not_enabled",
             TxError::Confidential(e) => e.code(),
+            TxError::AccountExists(_) => "account_exists",
+            TxError::Frozen(_) => "frozen",
+            TxError::HolderNotAuthorized(_) => "holder_not_authorized",
+            TxError::TxLimitExceeded { .. } => "tx_limit_exceeded",
+            TxError::DailyLimitExceeded { .. } => "daily_limit_exceeded",
+            TxError::CodeNotAllowed(_) => "code_not_allowed",
+            TxError::Governance(e) => e.code(),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::native;
 use crate::params::Params;
 use crate::schema::{self, AccountRecord, ChainRecord};
 use crate::state::{BlockState, StateRead};
+use crate::{governance, permissions};
 use purse_state::Overlay;
 use purse_types::{
     encode, merkle_list_root, verify_batch, Address, BatchItem, ChainId, Domain, Event, Hash, Payload,
@@ -148,7 +149,7 @@ impl Runtime {
         args: Vec<u8>,
         fuel_limit: u64,
     ) -> Outcome {
-        let view = Arc::new(ContractView::committed(base));
+        let view = Arc::new(ContractView::committed(base, ctx.time_ms));
         let env = contracts::env(ctx.height, ctx.time_ms, Address::system("query"));
         self.vm.query(view, &env, contract, method, args, fuel_limit)
     }
@@ -220,13 +221,18 @@ impl Runtime {
     ) -> Result<(Result<(), ExecError>, u64), RuntimeError> {
         let sender = tx.tx.sender;
         let native_result = match &tx.tx.payload {
-            Payload::Transfer { to, coin } => native::transfer(st, &sender, to, coin, events),
+            Payload::Transfer { to, coin } => native::transfer(st, &sender, to, coin, ctx.time_ms, events),
             Payload::CreateAsset { symbol, decimals, flags } => {
                 native::create_asset(st, &sender, symbol, *decimals, *flags, events).map(|_| ())
             }
             Payload::Mint { to, coin } => native::mint(st, &sender, to, coin, events),
-            Payload::Burn { coin } => native::burn(st, &sender, coin, events),
+            Payload::Burn { coin } => native::burn(st, &sender, coin, ctx.time_ms, events),
             Payload::Deploy { code, init_args, admin, fuel_limit } => {
+                if let Some(refused) =
+                    refuse(governance::check_deploy(st, &sender, &purse_vm::code_hash(code)))?
+                {
+                    return Ok((refused, 0));
+                }
                 let p = ContractPayload::Deploy {
                     code,
                     init_args,
@@ -237,6 +243,13 @@ impl Runtime {
                 return self.contract(st, ctx, sender, p, events);
             }
             Payload::Call { contract, method, args, funds, fuel_limit } => {
+                // Attached funds are the holder's debit: checked against its tier limits here (summed per
+                // asset), each coin again by the contract view's transfer policy, and recorded on success.
+                let spends = match permissions::check_attached(st, &sender, funds, ctx.time_ms) {
+                    Ok(spends) => spends,
+                    Err(ExecError::Runtime(e)) => return Err(e),
+                    Err(e) => return Ok((Err(e), 0)),
+                };
                 let p = ContractPayload::Call {
                     contract: *contract,
                     method,
@@ -244,9 +257,18 @@ impl Runtime {
                     funds,
                     fuel_limit: *fuel_limit,
                 };
-                return self.contract(st, ctx, sender, p, events);
+                let (result, fuel) = self.contract(st, ctx, sender, p, events)?;
+                if result.is_ok() {
+                    permissions::record_spends(st, &sender, &spends);
+                }
+                return Ok((result, fuel));
             }
             Payload::Upgrade { contract, code, migrate_args, fuel_limit } => {
+                if let Some(refused) =
+                    refuse(governance::check_deploy(st, &sender, &purse_vm::code_hash(code)))?
+                {
+                    return Ok((refused, 0));
+                }
                 let p = ContractPayload::Upgrade {
                     contract: *contract,
                     code,
@@ -256,13 +278,14 @@ impl Runtime {
                 return self.contract(st, ctx, sender, p, events);
             }
             Payload::Confidential(op) => {
-                let r = confidential::apply(st, &tx.tx, op, proofs, events);
+                let r = confidential::apply(st, &tx.tx, op, ctx.time_ms, proofs, events);
                 return match r {
                     Err(ExecError::Runtime(e)) => Err(e),
                     r => Ok((r, confidential::op_fuel(op))),
                 };
             }
-            Payload::Governance(_) => Err(TxError::NotEnabled("governance").into()),
+            Payload::Governance(op) => governance::apply(st, ctx, tx, op, events),
+            Payload::Admin(op) => permissions::apply(st, &sender, op, events),
         };
         match native_result {
             Err(ExecError::Runtime(e)) => Err(e),
@@ -366,6 +389,15 @@ pub fn check_envelope<R: StateRead + ?Sized>(
         return Err(TxError::FeeTooLow { required: fee, max_fee: t.max_fee.0 }.into());
     }
     Ok((acct, fee))
+}
+
+/// A policy check's transaction failure as `Some(result)`, success as `None`; a runtime failure stays one.
+fn refuse(r: Result<(), ExecError>) -> Result<Option<Result<(), ExecError>>, RuntimeError> {
+    match r {
+        Ok(()) => Ok(None),
+        Err(ExecError::Runtime(e)) => Err(e),
+        Err(e) => Ok(Some(Err(e))),
+    }
 }
 
 fn lift(r: Result<(), ExecError>) -> Result<(), RuntimeError> {

@@ -1,12 +1,16 @@
 //! The genesis document and its application to an empty state.
 
 use crate::error::RuntimeError;
+use crate::governance::{self, DEFAULT_VOTING_PERIOD, MAX_GENESIS_ALLOWED_CODES};
 use crate::params::Params;
-use crate::schema::{self, AccountRecord, AssetRecord, ChainRecord};
+use crate::schema::{
+    self, AccountRecord, AssetRecord, ChainRecord, DeploymentRecord, GovernanceConfig, ValidatorSchedule,
+};
 use crate::state::{BlockState, StateRead};
 use purse_state::Overlay;
 use purse_types::{
-    Address, AssetFlags, AssetId, AssetInfo, ChainId, PublicKey, Role, Validator, ValidatorSet,
+    Address, AssetFlags, AssetId, AssetInfo, ChainId, Hash, PublicKey, Role, TierLimits, Validator,
+    ValidatorSet,
 };
 
 /// Symbol of the native fee asset.
@@ -44,6 +48,79 @@ pub struct GenesisAsset {
     pub flags: AssetFlags,
 }
 
+/// A role's administrator at genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GenesisRoleAdmin {
+    /// The role.
+    pub role: Role,
+    /// Its administrator (a genesis account).
+    pub admin: Address,
+}
+
+/// Tier limits at genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GenesisTierLimits {
+    /// The tier.
+    pub tier: u8,
+    /// The asset (the native one or a genesis asset).
+    pub asset: AssetId,
+    /// The limits.
+    pub limits: TierLimits,
+}
+
+fn default_voting_period() -> u64 {
+    DEFAULT_VOTING_PERIOD
+}
+
+/// The rules a chain starts with: governance keys, threshold and voting period, the deployment policy, role
+/// administrators and tier limits. The default is a production posture: no governance (the rules are fixed
+/// until a genesis names keys), closed deployment with an empty allow-list, no role administrators, no limits.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GovernanceGenesis {
+    /// Governance keys (each a genesis account's key); empty: the chain has no governance.
+    #[serde(default)]
+    pub keys: Vec<PublicKey>,
+    /// Approvals a proposal needs (`1..=keys.len()` when there are keys).
+    #[serde(default)]
+    pub threshold: u16,
+    /// Blocks a proposal accepts votes.
+    #[serde(default = "default_voting_period")]
+    pub voting_period: u64,
+    /// Open deployment: any registered account may deploy any code (development and test chains).
+    #[serde(default)]
+    pub open_deployment: bool,
+    /// Code hashes deployable from the start (at most `MAX_GENESIS_ALLOWED_CODES`).
+    #[serde(default)]
+    pub allowed_code: Vec<Hash>,
+    /// Role administrators.
+    #[serde(default)]
+    pub role_admins: Vec<GenesisRoleAdmin>,
+    /// Tier limits.
+    #[serde(default)]
+    pub tier_limits: Vec<GenesisTierLimits>,
+}
+
+impl Default for GovernanceGenesis {
+    fn default() -> Self {
+        GovernanceGenesis {
+            keys: Vec::new(),
+            threshold: 0,
+            voting_period: DEFAULT_VOTING_PERIOD,
+            open_deployment: false,
+            allowed_code: Vec::new(),
+            role_admins: Vec::new(),
+            tier_limits: Vec::new(),
+        }
+    }
+}
+
+impl GovernanceGenesis {
+    /// Open deployment and nothing else (development and test chains).
+    pub fn open() -> GovernanceGenesis {
+        GovernanceGenesis { open_deployment: true, ..GovernanceGenesis::default() }
+    }
+}
+
 /// Everything the chain starts with.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Genesis {
@@ -61,6 +138,9 @@ pub struct Genesis {
     /// Chain parameters (fees, limits).
     #[serde(default)]
     pub params: Params,
+    /// Governance, deployment policy, role administrators and tier limits.
+    #[serde(default)]
+    pub governance: GovernanceGenesis,
 }
 
 impl Genesis {
@@ -135,7 +215,65 @@ impl Genesis {
                 &AssetRecord { info, flags: asset.flags, supply: 0, frozen: false },
             );
         }
+        self.write_governance(&mut st, &seen)?;
         st.commit_tx().map_err(|e| RuntimeError::Genesis(e.to_string()))?;
         Ok(st.into_overlay())
+    }
+
+    fn write_governance<R: StateRead + ?Sized>(
+        &self,
+        st: &mut BlockState<'_, R>,
+        accounts: &std::collections::BTreeSet<Address>,
+    ) -> Result<(), RuntimeError> {
+        let g = &self.governance;
+        let bad = |m: String| RuntimeError::Genesis(m);
+        st.put_record(
+            schema::validator_schedule_key(),
+            &ValidatorSchedule { entries: vec![(0, self.validator_set()?)] },
+        );
+        if !g.keys.is_empty() {
+            let cfg = GovernanceConfig {
+                keys: g.keys.clone(),
+                threshold: g.threshold,
+                voting_period: g.voting_period,
+            };
+            governance::validate_config(&cfg).map_err(|e| bad(format!("governance: {e}")))?;
+            for k in &g.keys {
+                if !accounts.contains(&k.address()) {
+                    return Err(bad(format!("governance key {k} is not a genesis account's key")));
+                }
+            }
+            st.put_record(schema::governance_key(), &cfg);
+        }
+        st.put_record(schema::deployment_key(), &DeploymentRecord { open: g.open_deployment });
+        if g.allowed_code.len() > MAX_GENESIS_ALLOWED_CODES {
+            return Err(bad(format!("at most {MAX_GENESIS_ALLOWED_CODES} allowed code hashes")));
+        }
+        for h in &g.allowed_code {
+            st.put_record(schema::allowed_code_key(h), &());
+        }
+        for ra in &g.role_admins {
+            if !accounts.contains(&ra.admin) {
+                return Err(bad(format!(
+                    "{:?} administrator {} is not a genesis account",
+                    ra.role, ra.admin
+                )));
+            }
+            if st.get(&schema::role_admin_key(ra.role))?.is_some() {
+                return Err(bad(format!("{:?} has two administrators", ra.role)));
+            }
+            st.put_record(schema::role_admin_key(ra.role), &ra.admin);
+        }
+        for tl in &g.tier_limits {
+            if st.get(&schema::asset_key(&tl.asset))?.is_none() {
+                return Err(bad(format!("tier limits for unknown asset {}", tl.asset)));
+            }
+            let key = schema::tier_limits_key(tl.tier, &tl.asset);
+            if st.get(&key)?.is_some() {
+                return Err(bad(format!("tier {} has two limits for asset {}", tl.tier, tl.asset)));
+            }
+            st.put_record(key, &tl.limits);
+        }
+        Ok(())
     }
 }

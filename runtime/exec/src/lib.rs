@@ -5,21 +5,29 @@
 //! transaction. Transaction failures are receipts with stable codes ([`TxError::code`]); only a broken store is
 //! an error. [`Genesis`] builds the initial state. Confidential transfers (issue 9) are the native module
 //! [`confidential`]; their transfer proofs are batch-verified per block (see [`Runtime::execute_block`]).
+//! Permissioning (issue 7) is [`permissions`] (onboarding, roles, asset controls, tier limits — checked on
+//! every balance movement, contract transfers included) and [`governance`] (proposals, votes, the actions they
+//! apply, the validator-set schedule); both expose read-only queries of the current rules.
 
 pub mod confidential;
 pub mod contracts;
 pub mod error;
 pub mod executor;
 pub mod genesis;
+pub mod governance;
 pub mod native;
 pub mod params;
+pub mod permissions;
 pub mod schema;
 pub mod state;
 
-pub use error::{ConfidentialError, ExecError, RuntimeError, TxError};
+pub use error::{ConfidentialError, ExecError, GovernanceError, RuntimeError, TxError};
 pub use executor::{
     check_envelope, declared_fuel, receipt_root, verify_signatures, BlockContext, BlockOutput, Runtime,
 };
-pub use genesis::{Genesis, GenesisAccount, GenesisAsset};
+pub use genesis::{
+    Genesis, GenesisAccount, GenesisAsset, GenesisRoleAdmin, GenesisTierLimits, GovernanceGenesis,
+};
+pub use governance::validator_set_at;
 pub use params::Params;
 pub use state::{BlockState, Entries, Layers, StateRead};

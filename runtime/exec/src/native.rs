@@ -1,6 +1,7 @@
 //! Native multi-asset accounts: transfers, asset creation, minting and burning.
 
 use crate::error::{ExecError, TxError};
+use crate::permissions;
 use crate::schema::{self, AccountRecord, AssetRecord};
 use crate::state::{BlockState, StateRead};
 use purse_types::{Address, AssetFlags, AssetId, AssetInfo, Coin, Event, Role};
@@ -110,22 +111,24 @@ fn nonzero(coin: &Coin) -> Result<(), ExecError> {
     Ok(())
 }
 
-/// `Payload::Transfer`.
+/// `Payload::Transfer`: the asset's controls ([`permissions::check_send`], [`permissions::check_receive`]) and
+/// the sender's tier limits apply; `time_ms` is the block time (the limit day).
 pub fn transfer<R: StateRead + ?Sized>(
     st: &mut BlockState<'_, R>,
     from: &Address,
     to: &Address,
     coin: &Coin,
+    time_ms: u64,
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
     nonzero(coin)?;
     let a = asset(st, &coin.asset)?;
-    if a.frozen {
-        return Err(TxError::Unauthorized("asset is frozen".into()).into());
-    }
     if !is_holder(st, to)? {
         return Err(TxError::UnknownRecipient(to.to_string()).into());
     }
+    permissions::check_send(st, &a, &coin.asset, from)?;
+    permissions::check_receive(st, &a, &coin.asset, to)?;
+    permissions::charge_limits(st, from, &coin.asset, coin.amount.0, time_ms)?;
     debit(st, from, &coin.asset, coin.amount.0)?;
     credit(st, to, &coin.asset, coin.amount.0)?;
     emit_transfer(events, Some(*from), Some(*to), *coin);
@@ -155,7 +158,8 @@ pub fn create_asset<R: StateRead + ?Sized>(
     Ok(id)
 }
 
-/// `Payload::Mint`: the asset's issuer only.
+/// `Payload::Mint`: the asset's issuer only (holding the asset-issuer role); the recipient must be able to
+/// receive the asset ([`permissions::check_receive`]).
 pub fn mint<R: StateRead + ?Sized>(
     st: &mut BlockState<'_, R>,
     sender: &Address,
@@ -164,13 +168,11 @@ pub fn mint<R: StateRead + ?Sized>(
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
     nonzero(coin)?;
-    let mut a = asset(st, &coin.asset)?;
-    if &a.info.issuer != sender {
-        return Err(TxError::Unauthorized("only the asset's issuer may mint".into()).into());
-    }
+    let mut a = permissions::issuer_asset(st, sender, &coin.asset, "mint")?;
     if !is_holder(st, to)? {
         return Err(TxError::UnknownRecipient(to.to_string()).into());
     }
+    permissions::check_receive(st, &a, &coin.asset, to)?;
     a.supply = a.supply.checked_add(coin.amount.0).ok_or(TxError::Overflow)?;
     st.put_record(schema::asset_key(&coin.asset), &a);
     credit(st, to, &coin.asset, coin.amount.0)?;
@@ -178,15 +180,19 @@ pub fn mint<R: StateRead + ?Sized>(
     Ok(())
 }
 
-/// `Payload::Burn`: destroys the sender's own units.
+/// `Payload::Burn`: destroys the sender's own units (a debit the holder initiates: controls and tier limits
+/// apply).
 pub fn burn<R: StateRead + ?Sized>(
     st: &mut BlockState<'_, R>,
     sender: &Address,
     coin: &Coin,
+    time_ms: u64,
     events: &mut Vec<Event>,
 ) -> Result<(), ExecError> {
     nonzero(coin)?;
     let mut a = asset(st, &coin.asset)?;
+    permissions::check_send(st, &a, &coin.asset, sender)?;
+    permissions::charge_limits(st, sender, &coin.asset, coin.amount.0, time_ms)?;
     debit(st, sender, &coin.asset, coin.amount.0)?;
     // Supply covers every public balance, so it cannot underflow unless state is corrupt.
     a.supply = a.supply.checked_sub(coin.amount.0).ok_or(TxError::Overflow)?;

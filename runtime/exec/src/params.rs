@@ -63,6 +63,25 @@ impl Params {
         Ok(())
     }
 
+    /// The names `SetParameter` proposals may use, in storage order.
+    pub const NAMES: [&'static str; 7] = NAMES;
+
+    /// Sets the parameter `name` to `value` and checks the result ([`Params::validate`]).
+    pub fn set(&mut self, name: &str, value: u128) -> Result<(), String> {
+        let small = || u64::try_from(value).map_err(|_| format!("{name} must fit in 64 bits"));
+        match name {
+            "fee_base" => self.fee_base = value,
+            "fee_per_byte" => self.fee_per_byte = value,
+            "max_block_bytes" => self.max_block_bytes = small()?,
+            "max_block_txs" => self.max_block_txs = small()?,
+            "fee_per_kfuel" => self.fee_per_kfuel = value,
+            "max_tx_fuel" => self.max_tx_fuel = small()?,
+            "max_block_fuel" => self.max_block_fuel = small()?,
+            _ => return Err(format!("unknown parameter {name:?} (one of {})", NAMES.join(", "))),
+        }
+        self.validate()
+    }
+
     /// Writes every parameter.
     pub fn write<R: StateRead + ?Sized>(&self, st: &mut BlockState<'_, R>) {
         let values = [

@@ -94,6 +94,7 @@ impl Chain {
                 flags: AssetFlags::default(),
             }],
             params: Params::default(),
+            governance: GovernanceGenesis::default(),
         };
         let mut map = Map::new();
         let overlay = g.build_state(&map).unwrap();

@@ -48,6 +48,7 @@ impl Chain {
                 .collect(),
             assets: vec![],
             params: Params::default(),
+            governance: GovernanceGenesis::open(),
         };
         let mut db = StateDb::open(Arc::new(MemoryStore::new()), StateConfig::default()).unwrap();
         let overlay = g.build_state(&std::collections::BTreeMap::new()).unwrap();

@@ -42,6 +42,7 @@ fn genesis(n: u8) -> Map {
             .collect(),
         assets: vec![],
         params: Params::default(),
+        governance: GovernanceGenesis::default(),
     };
     let mut map = Map::new();
     let overlay = g.build_state(&map).unwrap();
@@ -239,6 +240,7 @@ fn genesis_rejects_duplicates_and_bad_params() {
         ],
         assets: vec![],
         params: Params::default(),
+        governance: GovernanceGenesis::default(),
     };
     assert!(g.build_state(&Map::new()).is_err());
     g.accounts.pop();

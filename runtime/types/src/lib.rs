@@ -12,6 +12,7 @@ pub mod chain;
 pub mod codec;
 pub mod hash;
 pub mod keys;
+pub mod permission;
 pub mod receipt;
 pub mod state_proof;
 pub mod tx;
@@ -25,11 +26,12 @@ pub use chain::{sign_bytes, ChainId, ChainIdError, SignKind};
 pub use codec::{decode, decode_with_limit, encode, CodecError};
 pub use hash::{merkle_list_root, Domain, Hash, Hasher};
 pub use keys::{verify, verify_batch, BatchItem, KeyError, Keypair, PublicKey, Signature, SignatureError};
+pub use permission::{AdminOp, TierLimits};
 pub use receipt::{Event, Receipt, TxStatus};
 pub use state_proof::{ProofError, StateProof};
 pub use tx::{
-    AssetFlags, Coin, ConfidentialOp, GovernanceAction, GovernanceOp, Payload, Role, SignedTransaction,
-    Transaction, TxId,
+    proposal_id, AssetFlags, Coin, ConfidentialOp, GovernanceAction, GovernanceOp, Payload, Role,
+    SignedTransaction, Transaction, TxId,
 };
 pub use validator::{Validator, ValidatorSet, ValidatorSetError, ValidatorUpdate};
 pub use vote::{Evidence, EvidenceError, Proposal, SignedProposal, SignedVote, Vote, VoteKind};

@@ -6,6 +6,7 @@ use crate::chain::{sign_bytes, ChainId, SignKind};
 use crate::codec::{decode_with_limit, encode, CodecError};
 use crate::hash::{Domain, Hash};
 use crate::keys::{verify, Keypair, PublicKey, Signature, SignatureError};
+use crate::permission::{AdminOp, TierLimits};
 use crate::validator::ValidatorUpdate;
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -138,6 +139,9 @@ pub enum Payload {
     Confidential(ConfidentialOp),
     /// A governance action.
     Governance(GovernanceOp),
+    /// A permissioned operation of a role holder, role administrator or asset issuer (onboarding, roles,
+    /// asset controls).
+    Admin(AdminOp),
 }
 
 /// Confidential-transfer operations. Proof bundles are opaque here and decoded by purse-crypto.
@@ -224,6 +228,19 @@ pub enum Role {
     Auditor,
 }
 
+impl Role {
+    /// Every role, in tag order.
+    pub const ALL: [Role; 7] = [
+        Role::OnboardingAuthority,
+        Role::AssetIssuer,
+        Role::Merchant,
+        Role::TokenServiceProvider,
+        Role::ExchangeOperator,
+        Role::RateFeed,
+        Role::Auditor,
+    ];
+}
+
 /// Governance: proposals voted by the governance keys.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum GovernanceOp {
@@ -277,6 +294,42 @@ pub enum GovernanceAction {
         /// Role.
         role: Role,
     },
+    /// Set (or clear) the account that may grant and revoke `role` without a proposal.
+    SetRoleAdmin {
+        /// Role.
+        role: Role,
+        /// Its administrator; `None`: only governance grants it.
+        admin: Option<Address>,
+    },
+    /// Set (or remove) the payment limits of a KYC tier for an asset.
+    SetTierLimits {
+        /// Tier.
+        tier: u8,
+        /// Asset.
+        asset: AssetId,
+        /// Limits; `None` removes them (unlimited).
+        limits: Option<TierLimits>,
+    },
+    /// Open deployment on or off: when on, any registered account may deploy or upgrade to any code; when off,
+    /// only allow-listed code hashes may be deployed, by holders of a deploying role.
+    SetOpenDeployment {
+        /// On or off.
+        open: bool,
+    },
+    /// Replace the governance keys, the approval threshold and the voting period.
+    SetGovernance {
+        /// The new governance keys (each a registered account's key).
+        keys: Vec<PublicKey>,
+        /// Approvals a proposal needs, `1..=keys.len()`.
+        threshold: u16,
+        /// Blocks a proposal stays open for votes.
+        voting_period: u64,
+    },
+}
+
+/// The id of the proposal opened by the transaction `propose_tx`: `H_Proposal(tx id)`.
+pub fn proposal_id(propose_tx: &TxId) -> Hash {
+    Hash::digest(Domain::Proposal, &propose_tx.0)
 }
 
 impl Transaction {
@@ -357,6 +410,18 @@ mod tests {
         assert!(t.verify_signature().is_err());
         let bytes = encode(&stx);
         assert_eq!(SignedTransaction::decode(&bytes), Ok(stx));
+    }
+
+    #[test]
+    fn role_list_is_complete_and_in_tag_order() {
+        for (i, r) in Role::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+            assert_eq!(crate::encode(r), vec![i as u8]);
+        }
+        assert!(
+            crate::decode::<Role>(&[Role::ALL.len() as u8]).is_err(),
+            "a role was added: extend Role::ALL"
+        );
     }
 
     #[test]

@@ -66,6 +66,28 @@ fn arb_payload() -> impl Strategy<Value = Payload> {
                 updates: vec![ValidatorUpdate { public_key: k, power }]
             }
         })),
+        (proptest::collection::vec(arb_key(), 0..5), any::<u16>(), any::<u64>()).prop_map(
+            |(keys, threshold, voting_period)| Payload::Governance(GovernanceOp::Propose {
+                action: GovernanceAction::SetGovernance { keys, threshold, voting_period }
+            })
+        ),
+        (any::<u8>(), any::<[u8; 32]>(), proptest::option::of((any::<u128>(), any::<u128>()))).prop_map(
+            |(tier, a, l)| Payload::Governance(GovernanceOp::Propose {
+                action: GovernanceAction::SetTierLimits {
+                    tier,
+                    asset: AssetId(a),
+                    limits: l.map(|(p, d)| TierLimits { per_tx: Amount(p), daily: Amount(d) }),
+                }
+            })
+        ),
+        (arb_key(), any::<u8>())
+            .prop_map(|(public_key, tier)| Payload::Admin(AdminOp::Onboard { public_key, tier })),
+        (any::<[u8; 32]>(), addr.clone(), any::<u128>()).prop_map(|(a, from, n)| Payload::Admin(
+            AdminOp::Clawback { asset: AssetId(a), from, amount: Amount(n) }
+        )),
+        (any::<[u8; 32]>(), addr.clone(), any::<bool>()).prop_map(|(a, account, frozen)| Payload::Admin(
+            AdminOp::FreezeHolding { asset: AssetId(a), account, frozen }
+        )),
         (any::<[u8; 32]>(), addr, proptest::collection::vec(any::<u8>(), 0..64)).prop_map(
             |(a, to, bundle)| {
                 Payload::Confidential(ConfidentialOp::Transfer { asset: AssetId(a), to, bundle })

@@ -49,6 +49,7 @@ fn compute() -> BTreeMap<String, String> {
     put("header.bytes", hex::encode(encode(&header())));
     put("header.id", header().id().to_hex());
     let a = ids(&[b"a", b"b", b"c"]);
+    put("proposal_id.of_tx_transfer", proposal_id(&tx(payloads()[0].1.clone()).id()).to_hex());
     put("merkle.tx_root.abc", merkle_list_root(Domain::TxRoot, &a).to_hex());
     v
 }

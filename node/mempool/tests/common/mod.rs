@@ -59,6 +59,7 @@ pub fn genesis(n: u8, native_balance: u128) -> Map {
             flags: AssetFlags::default(),
         }],
         params: Params::default(),
+        governance: Default::default(),
     };
     let mut map = Map::new();
     let overlay = g.build_state(&map).unwrap();

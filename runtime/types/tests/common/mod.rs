@@ -30,7 +30,7 @@ pub fn tx(payload: Payload) -> Transaction {
 /// One payload of every variant, in tag order.
 pub fn payloads() -> Vec<(&'static str, Payload)> {
     let to = key(2).public().address();
-    vec![
+    let mut v = vec![
         ("transfer", Payload::Transfer { to, coin: coin(12_345) }),
         (
             "create_asset",
@@ -108,6 +108,71 @@ pub fn payloads() -> Vec<(&'static str, Payload)> {
                 approve: true,
             }),
         ),
+    ];
+    v.extend(
+        governance_actions()
+            .into_iter()
+            .map(|(name, action)| (name, Payload::Governance(GovernanceOp::Propose { action }))),
+    );
+    v.extend(admin_ops().into_iter().map(|(name, op)| (name, Payload::Admin(op))));
+    v
+}
+
+/// One proposal of every governance action after the validator-set change, in tag order.
+pub fn governance_actions() -> Vec<(&'static str, GovernanceAction)> {
+    let who = key(4).public().address();
+    let eur = AssetId::new(&key(2).public().address(), "EUR");
+    vec![
+        (
+            "governance_propose_set_parameter",
+            GovernanceAction::SetParameter { name: "fee_base".into(), value: 2_000 },
+        ),
+        (
+            "governance_propose_allow_code",
+            GovernanceAction::AllowCode { code_hash: Hash::digest(Domain::CodeHash, b"wasm"), allowed: true },
+        ),
+        ("governance_propose_grant_role", GovernanceAction::GrantRole { account: who, role: Role::Merchant }),
+        (
+            "governance_propose_revoke_role",
+            GovernanceAction::RevokeRole { account: who, role: Role::RateFeed },
+        ),
+        (
+            "governance_propose_set_role_admin",
+            GovernanceAction::SetRoleAdmin { role: Role::Merchant, admin: Some(who) },
+        ),
+        (
+            "governance_propose_set_tier_limits",
+            GovernanceAction::SetTierLimits {
+                tier: 1,
+                asset: eur,
+                limits: Some(TierLimits { per_tx: Amount(10_000), daily: Amount(50_000) }),
+            },
+        ),
+        ("governance_propose_set_open_deployment", GovernanceAction::SetOpenDeployment { open: true }),
+        (
+            "governance_propose_set_governance",
+            GovernanceAction::SetGovernance {
+                keys: vec![key(5).public(), key(6).public(), key(7).public()],
+                threshold: 2,
+                voting_period: 100,
+            },
+        ),
+    ]
+}
+
+/// One of every admin operation, in tag order.
+pub fn admin_ops() -> Vec<(&'static str, AdminOp)> {
+    let who = key(4).public().address();
+    let eur = AssetId::new(&key(2).public().address(), "EUR");
+    vec![
+        ("admin_onboard", AdminOp::Onboard { public_key: key(8).public(), tier: 2 }),
+        ("admin_set_tier", AdminOp::SetTier { account: who, tier: 3 }),
+        ("admin_grant_role", AdminOp::GrantRole { account: who, role: Role::Merchant }),
+        ("admin_revoke_role", AdminOp::RevokeRole { account: who, role: Role::Auditor }),
+        ("admin_authorize_holder", AdminOp::AuthorizeHolder { asset: eur, account: who, authorized: true }),
+        ("admin_freeze_holding", AdminOp::FreezeHolding { asset: eur, account: who, frozen: true }),
+        ("admin_freeze_asset", AdminOp::FreezeAsset { asset: eur, frozen: true }),
+        ("admin_clawback", AdminOp::Clawback { asset: eur, from: who, amount: Amount(77) }),
     ]
 }
 
