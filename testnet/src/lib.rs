@@ -5,6 +5,7 @@
 //! invariants (identical block hashes and state roots on every validator, no lost transaction, conserved
 //! supply).
 
+pub mod catchup;
 pub mod localnet;
 pub mod scenario;
 

@@ -10,8 +10,14 @@ use std::time::Duration;
 fn four_validators_run_the_wallet_scenario_with_identical_chains() {
     let dir = tempfile::tempdir().unwrap();
     let engine = EngineConfig { commit_delay: Duration::from_millis(20), ..EngineConfig::default() };
-    let cfg =
-        LocalNetConfig { validators: 4, wallets: 12, merchants: 3, dir: dir.path().to_path_buf(), engine };
+    let cfg = LocalNetConfig {
+        validators: 4,
+        wallets: 12,
+        merchants: 3,
+        standby: 0,
+        dir: dir.path().to_path_buf(),
+        engine,
+    };
     let mut net = LocalNet::start(&cfg).unwrap();
     let s = scenario::run(&mut net, 3, false).unwrap();
     assert!(s.divergent_heights.is_empty(), "validators diverged at {:?}", s.divergent_heights);

@@ -16,7 +16,14 @@ use std::time::Duration;
 /// Runs a 4-validator net for a few blocks, stops it, and returns the chain of validator 0.
 fn produce_chain(dir: &std::path::Path) -> (purse_runtime::Genesis, Vec<SyncedBlock>, purse_types::Hash) {
     let engine = EngineConfig { commit_delay: Duration::from_millis(20), ..EngineConfig::default() };
-    let cfg = LocalNetConfig { validators: 4, wallets: 6, merchants: 2, dir: dir.to_path_buf(), engine };
+    let cfg = LocalNetConfig {
+        validators: 4,
+        wallets: 6,
+        merchants: 2,
+        standby: 0,
+        dir: dir.to_path_buf(),
+        engine,
+    };
     let mut net = LocalNet::start(&cfg).unwrap();
     scenario::run(&mut net, 1, false).unwrap();
     net.stop().unwrap();

@@ -2,7 +2,7 @@
 //! [`StateView`]s over the shared store), pool and consensus state through the engine's inbox
 //! ([`Inbound::Submit`], [`Inbound::Check`], [`Inbound::Read`]), peers from the network handle.
 
-use purse_engine::{EngineGauges, EngineRead, Inbound, ReadFn};
+use purse_engine::{EngineGauges, EngineRead, Inbound, ReadFn, ValidatorWatch};
 use purse_network::NetworkHandle;
 use purse_rpc::model::{
     AccountInfo, Admission, BalanceInfo, BlockInfo, EvidenceInfo, NodeStatus, QueryResult, StateProofInfo,
@@ -15,7 +15,7 @@ use purse_state::{KvStore, StateView};
 use purse_storage::BlockReader;
 use purse_types::{
     decode, Address, AssetId, Block, BlockId, ChainId, CommitCertificate, Hash, Header, PublicKey, Receipt,
-    Role, SignedTransaction, TxId, ValidatorSet,
+    Role, SignedTransaction, TxId,
 };
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -53,12 +53,12 @@ fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
 pub struct NodeService<S> {
     /// Chain id.
     pub chain_id: ChainId,
-    /// The genesis validator set.
-    pub validators: ValidatorSet,
+    /// The committed validator schedule.
+    pub validators: Arc<ValidatorWatch>,
     /// Genesis time (block time of height 0).
     pub genesis_time_ms: u64,
-    /// This node's key, when it is a validator.
-    pub validator_key: Option<PublicKey>,
+    /// This node's key (reported as the validator key while it is in the validator set).
+    pub node_key: PublicKey,
     /// The shared store.
     pub store: S,
     /// The engine's inbox.
@@ -257,7 +257,10 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
             peers: self.net.as_ref().map(|n| u32::try_from(n.peers().len()).unwrap_or(u32::MAX)).unwrap_or(0),
             mempool_size: self.gauges.pool_len.load(Ordering::Relaxed),
             syncing: self.sync.syncing(),
-            validator_key: self.validator_key,
+            validator_key: self
+                .validators
+                .set_at(height.saturating_add(1))
+                .and_then(|s| s.find(&self.node_key).map(|_| self.node_key)),
         })
     }
 
@@ -384,7 +387,10 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
 
     fn validators(&self) -> Result<ValidatorsInfo, ApiError> {
         let (height, _, _) = self.head()?;
-        Ok(ValidatorsInfo::from_set(height + 1, &self.validators))
+        let set = self.validators.set_at(height + 1).ok_or_else(|| {
+            internal("reading the validator set", format!("none for height {}", height + 1))
+        })?;
+        Ok(ValidatorsInfo::from_set(height + 1, &set))
     }
 
     fn evidence(&self) -> Result<Vec<EvidenceInfo>, ApiError> {

@@ -2,13 +2,13 @@
 //! task that turns [`NetworkEvent`]s into engine inputs (gossip, after cheap stateless checks) and sync
 //! answers (served from a [`BlockReader`] on the blocking pool).
 
-use purse_engine::{EngineGauges, Inbound, NetMessage};
+use purse_engine::{EngineGauges, Inbound, NetMessage, ValidatorWatch};
 use purse_network::{
     GossipMessage, NetworkEvent, NetworkHandle, SyncRequest, SyncResponder, SyncResponse, Topic, Validation,
 };
 use purse_state::KvStore;
 use purse_storage::BlockReader;
-use purse_types::{ChainId, Hash, ValidatorSet};
+use purse_types::{ChainId, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
@@ -92,13 +92,14 @@ impl purse_engine::Network for Libp2pNetwork {
 /// Stateless checks of gossip before it reaches the engine.
 pub struct GossipJudge {
     chain_id: ChainId,
-    validators: ValidatorSet,
+    validators: Arc<ValidatorWatch>,
     gauges: Arc<EngineGauges>,
 }
 
 impl GossipJudge {
-    /// Judges for `chain_id` with the genesis validator set; `gauges` give the committed height (staleness).
-    pub fn new(chain_id: ChainId, validators: ValidatorSet, gauges: Arc<EngineGauges>) -> GossipJudge {
+    /// Judges for `chain_id` with the committed validator schedule; `gauges` give the committed height
+    /// (staleness).
+    pub fn new(chain_id: ChainId, validators: Arc<ValidatorWatch>, gauges: Arc<EngineGauges>) -> GossipJudge {
         GossipJudge { chain_id, validators, gauges }
     }
 
@@ -120,7 +121,8 @@ impl GossipJudge {
                 }
             }
             NetMessage::Vote(v) => {
-                if self.validators.find(&v.vote.validator).is_none() || v.verify(&self.chain_id).is_err() {
+                if !self.validators.is_known_validator(&v.vote.validator) || v.verify(&self.chain_id).is_err()
+                {
                     Validation::Reject
                 } else if self.stale(v.vote.height) {
                     Validation::Ignore
@@ -130,7 +132,7 @@ impl GossipJudge {
             }
             NetMessage::Proposal { proposal, block } => {
                 let p = &proposal.proposal;
-                if self.validators.find(&p.proposer).is_none()
+                if !self.validators.is_known_validator(&p.proposer)
                     || proposal.verify(&self.chain_id).is_err()
                     || block.id() != p.block_id
                     || block.header.height != p.height
@@ -301,7 +303,10 @@ impl<S: KvStore + Clone + Send + Sync + 'static> EventLoop<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use purse_types::{Amount, Keypair, Payload, SignedVote, Transaction, Validator, Vote, VoteKind};
+    use purse_runtime::schema::ValidatorSchedule;
+    use purse_types::{
+        Amount, Keypair, Payload, SignedVote, Transaction, Validator, ValidatorSet, Vote, VoteKind,
+    };
 
     fn set(keys: &[&Keypair]) -> ValidatorSet {
         ValidatorSet::new(keys.iter().map(|k| Validator { public_key: k.public(), power: 10 }).collect())
@@ -320,7 +325,8 @@ mod tests {
         let v = Keypair::from_seed(&[1; 32]);
         let outsider = Keypair::from_seed(&[2; 32]);
         let gauges = Arc::new(EngineGauges::default());
-        let judge = GossipJudge::new(chain.clone(), set(&[&v]), gauges.clone());
+        let watch = Arc::new(ValidatorWatch::new(0, ValidatorSchedule { entries: vec![(0, set(&[&v]))] }));
+        let judge = GossipJudge::new(chain.clone(), watch, gauges.clone());
         let ok = NetMessage::Vote(vote(&v, &chain, 5)).encode();
         assert_eq!(judge.judge(&ok).0, Validation::Accept);
         assert!(judge.judge(&ok).1.is_some());

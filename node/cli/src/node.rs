@@ -10,13 +10,13 @@ use crate::bridge::{BridgeStats, EventLoop, GossipJudge, Libp2pNetwork};
 use crate::config::{Config, LogFormat, DB_DIR};
 use crate::sync::{SyncClient, SyncProgress, SyncSettings};
 use anyhow::{anyhow, Context, Result};
-use purse_engine::{Engine, EngineEvent, EngineGauges, Inbound, INBOX_CAPACITY};
-use purse_network::{Multiaddr, Network, NetworkConfig, PeerId};
+use purse_engine::{Engine, EngineEvent, EngineGauges, Inbound, ValidatorWatch, INBOX_CAPACITY};
+use purse_network::{Multiaddr, Network, NetworkConfig, NetworkHandle, PeerId};
 use purse_rpc::NodeApi;
 use purse_runtime::Genesis;
 use purse_state::StateConfig;
 use purse_storage::{RocksConfig, RocksStore, Storage};
-use purse_types::Keypair;
+use purse_types::{Keypair, PublicKey};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
@@ -36,6 +36,8 @@ pub const ENGINE_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub const NETWORK_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Extra time given to the RPC server beyond its own shutdown grace.
 pub const RPC_STOP_SLACK: Duration = Duration::from_secs(2);
+/// How often the peer allow-list is compared with the committed validator schedule.
+pub const PEER_LIST_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Options of `purse node run`.
 #[derive(Clone, Debug)]
@@ -73,9 +75,15 @@ pub fn run(opts: RunOptions) -> Result<()> {
 }
 
 fn allowed_peers(genesis: &Genesis, config: &Config) -> Result<BTreeSet<PeerId>> {
+    let keys: Vec<PublicKey> = genesis.validators.iter().map(|v| v.public_key).collect();
+    peer_allow_list(&keys, config)
+}
+
+/// The peers of `validators` plus the configured `p2p.allowed_peers`.
+fn peer_allow_list(validators: &[PublicKey], config: &Config) -> Result<BTreeSet<PeerId>> {
     let mut allowed = BTreeSet::new();
-    for v in &genesis.validators {
-        allowed.insert(purse_network::identity::peer_id_from_public(&v.public_key)?);
+    for k in validators {
+        allowed.insert(purse_network::identity::peer_id_from_public(k)?);
     }
     for p in &config.p2p.allowed_peers {
         allowed.insert(p.parse::<PeerId>().with_context(|| format!("p2p.allowed_peers: bad peer id {p:?}"))?);
@@ -107,6 +115,39 @@ fn network_config(
     Ok(n)
 }
 
+/// Keeps the p2p allow-list equal to the validators of the committed schedule (in force and scheduled) plus
+/// the configured `p2p.allowed_peers`: a validator that governance adds is let in before its first height, one
+/// it removes is disconnected once no set of the schedule holds it (unless configured).
+async fn follow_validator_peers(
+    net: NetworkHandle,
+    validators: Arc<ValidatorWatch>,
+    config: Config,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut seen = validators.generation();
+    let mut tick = tokio::time::interval(PEER_LIST_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let generation = validators.generation();
+        if generation == seen {
+            continue;
+        }
+        seen = generation;
+        match peer_allow_list(&validators.all_keys(), &config) {
+            Ok(allowed) => {
+                tracing::info!(peers = allowed.len(), "validator set changed; updating the peer allow-list");
+                if let Err(e) = net.set_allowed_peers(allowed) {
+                    tracing::warn!(error = %e, "could not update the peer allow-list");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not build the peer allow-list"),
+        }
+    }
+}
+
 async fn shutdown_signal() -> Result<&'static str> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
@@ -119,13 +160,7 @@ async fn shutdown_signal() -> Result<&'static str> {
 async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keypair) -> Result<()> {
     let home = opts.home.clone();
     let chain_id = genesis.chain_id.clone();
-    let validators = genesis.validator_set()?;
-    let validator_key = validators.find(&key.public()).map(|_| key.public());
-    if validator_key.is_none() {
-        tracing::warn!(
-            "this node's key is not in the genesis validator set: it follows the chain without voting"
-        );
-    }
+    let node_key = key.public();
 
     // Fail fast on ports in use, before anything is started.
     let rpc_addr = opts.rpc_addr.clone().unwrap_or_else(|| config.rpc.addr.clone());
@@ -160,7 +195,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
     let bridge_stats = Arc::new(BridgeStats::default());
     let engine_net = Libp2pNetwork::new(net.clone(), bridge_stats.clone());
     let engine_config = config.engine_config(&home);
-    let (ready_tx, ready_rx) = oneshot::channel::<Result<Arc<EngineGauges>, String>>();
+    let (ready_tx, ready_rx) = oneshot::channel::<Result<(Arc<EngineGauges>, Arc<ValidatorWatch>), String>>();
     let (done_tx, mut done_rx) = oneshot::channel::<Result<(), String>>();
     let engine_genesis = genesis.clone();
     let engine_thread = std::thread::Builder::new().name("engine".into()).spawn(move || {
@@ -168,7 +203,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
             match Engine::open(storage, &engine_genesis, key, engine_net, engine_config, Some(engine_events))
             {
                 Ok(engine) => {
-                    let _ = ready_tx.send(Ok(engine.gauges()));
+                    let _ = ready_tx.send(Ok((engine.gauges(), engine.validators())));
                     engine.run(inbox_rx).map(|_| ()).map_err(|e| e.to_string())
                 }
                 Err(e) => {
@@ -178,7 +213,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
             };
         let _ = done_tx.send(result);
     })?;
-    let gauges = match ready_rx.await {
+    let (gauges, validators) = match ready_rx.await {
         Ok(Ok(g)) => g,
         other => {
             net.shutdown().await;
@@ -196,7 +231,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         chain_id: chain_id.clone(),
         validators: validators.clone(),
         genesis_time_ms: genesis.genesis_time_ms,
-        validator_key,
+        node_key,
         store: store.clone(),
         inbox: inbox.clone(),
         net: Some(net.clone()),
@@ -235,7 +270,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         inbox: inbox.clone(),
         reader: purse_storage::BlockReader::new(store.clone()),
         chain_id: chain_id.clone(),
-        validators,
+        validators: validators.clone(),
         progress,
         settings: SyncSettings {
             interval: Duration::from_millis(config.sync.interval_ms),
@@ -244,6 +279,12 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         },
     };
     let sync_task = tokio::spawn(sync.run(stop_rx.clone()));
+    let peers_task = tokio::spawn(follow_validator_peers(
+        net.clone(),
+        validators.clone(),
+        config.clone(),
+        stop_rx.clone(),
+    ));
     let metrics_service = service.clone();
     let mut metrics_stop = stop_rx.clone();
     let metrics_task = tokio::spawn(async move {
@@ -293,7 +334,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         Err(_) => tracing::warn!("rpc server did not stop in time"),
         _ => {}
     }
-    let _ = tokio::join!(sync_task, metrics_task);
+    let _ = tokio::join!(sync_task, metrics_task, peers_task);
     let stop_inbox = inbox.clone();
     let _ = tokio::task::spawn_blocking(move || stop_inbox.send(Inbound::Stop).is_ok()).await;
     match tokio::time::timeout(ENGINE_STOP_TIMEOUT, tokio::task::spawn_blocking(move || engine_thread.join()))

@@ -5,11 +5,11 @@
 //! Serving the other side of the protocol is in [`crate::bridge`].
 
 use futures::future::join_all;
-use purse_engine::{Inbound, SyncedBlock};
+use purse_engine::{Inbound, SyncedBlock, ValidatorWatch};
 use purse_network::{Misbehaviour, NetworkHandle, PeerId, SyncRequest, SyncResponse};
 use purse_state::KvStore;
 use purse_storage::BlockReader;
-use purse_types::{ChainId, ValidatorSet};
+use purse_types::ChainId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
@@ -86,8 +86,8 @@ pub struct SyncClient<S> {
     pub reader: BlockReader<S>,
     /// Chain id (certificate checks).
     pub chain_id: ChainId,
-    /// Validator set (certificate checks).
-    pub validators: ValidatorSet,
+    /// The committed validator schedule (certificate checks).
+    pub validators: Arc<ValidatorWatch>,
     /// Shared progress.
     pub progress: Arc<SyncProgress>,
     /// Parameters.
@@ -197,7 +197,16 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
                     &format!("block {} where {next} was expected", synced.block.header.height),
                 );
             }
-            if let Err(e) = synced.certificate.verify_for(&self.chain_id, &self.validators, next, &id) {
+            // Sets are certain up to the horizon; beyond it, a certificate that fails against the latest known
+            // set may be signed by a set a block not yet committed here installs: stop the batch there and
+            // go on once the engine has committed what came before (it verifies every certificate again).
+            let Some(set) = self.validators.set_at(next) else {
+                return self.invalid(peer, &format!("block {next}: no validator set for its height"));
+            };
+            if let Err(e) = synced.certificate.verify_for(&self.chain_id, &set, next, &id) {
+                if next > self.validators.horizon() {
+                    break;
+                }
                 return self.invalid(peer, &format!("block {next}: bad commit certificate: {e}"));
             }
             match self.inbox.try_send(Inbound::SyncedBlock(Box::new(synced))) {

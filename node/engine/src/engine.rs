@@ -3,11 +3,11 @@
 //! atomic commit — then starts the next height.
 
 use crate::context::{
-    core_validator_set, from_wire_proposal, from_wire_vote, sign_vote, to_wire_certificate, to_wire_proposal,
-    PurseCtx,
+    from_wire_proposal, from_wire_vote, sign_vote, to_wire_certificate, to_wire_proposal, PurseCtx,
 };
 use crate::error::EngineError;
 use crate::network::{EngineRead, Inbound, Network, PendingTx, ProofAnswer};
+use crate::validators::{CoreSets, ValidatorWatch};
 use crate::wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord};
 use purse_consensus as pc;
 use purse_mempool::{Mempool, PoolConfig, Verdict};
@@ -130,7 +130,7 @@ pub struct EngineGauges {
 pub struct Engine<S: KvStore + Clone + 'static, N: Network> {
     chain_id: ChainId,
     key: Keypair,
-    genesis_set: ValidatorSet,
+    validators: Arc<ValidatorWatch>,
     storage: Storage<S>,
     runtime: Runtime,
     core: pc::Consensus<PurseCtx>,
@@ -141,7 +141,7 @@ pub struct Engine<S: KvStore + Clone + 'static, N: Network> {
     executed: HashMap<Hash, Executed>,
     timers: BinaryHeap<Reverse<(Instant, TimerKind)>>,
     wal_seq: u64,
-    height_set: (u64, pc::ValidatorSet<PurseCtx>),
+    core_sets: Option<CoreSets>,
     evidence: Vec<purse_types::Evidence>,
     events: Option<SyncSender<EngineEvent>>,
     stats: EngineStats,
@@ -178,7 +178,6 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         config: EngineConfig,
         events: Option<SyncSender<EngineEvent>>,
     ) -> Result<Self, EngineError> {
-        let genesis_set = genesis.validator_set()?;
         if storage.head().is_none() {
             let overlay = genesis.build_state(storage.state())?;
             let prepared = storage.state().prepare_commit(0, &overlay)?;
@@ -204,7 +203,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             }
             None => pc::SignerGuard::new(),
         };
-        let core_set = core_validator_set(&genesis_set).map_err(|e| EngineError::Genesis(e.to_string()))?;
+        let validators = Arc::new(Self::read_schedule(&storage)?);
         let params = pc::Params { address: Some(key.public()), timeouts: config.timeouts };
         let (head_height, head_time) = match storage.head() {
             Some(h) if h.height > 0 => (h.height, Self::header_time(&storage, h.height)?),
@@ -215,7 +214,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let mut engine = Engine {
             chain_id: genesis.chain_id.clone(),
             key,
-            genesis_set,
+            validators,
             storage,
             runtime: Runtime::new(vm),
             core: pc::Consensus::new(params),
@@ -226,7 +225,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             executed: HashMap::new(),
             timers: BinaryHeap::new(),
             wal_seq: 0,
-            height_set: (1, core_set),
+            core_sets: None,
             evidence: Vec::new(),
             events,
             stats: EngineStats::default(),
@@ -235,6 +234,35 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         };
         engine.resume()?;
         Ok(engine)
+    }
+
+    /// The validator schedule of the committed state.
+    fn read_schedule(storage: &Storage<S>) -> Result<ValidatorWatch, EngineError> {
+        let committed = storage.head().map(|h| h.height).unwrap_or(0);
+        let schedule = purse_runtime::governance::validator_schedule(&storage.state().view())?
+            .ok_or_else(|| EngineError::Corrupt("the state has no validator schedule".into()))?;
+        Ok(ValidatorWatch::new(committed, schedule))
+    }
+
+    /// Re-reads the validator schedule after a commit.
+    fn refresh_validators(&self, committed: u64) -> Result<(), EngineError> {
+        let schedule = purse_runtime::governance::validator_schedule(&self.storage.state().view())?
+            .ok_or_else(|| EngineError::Corrupt("the state has no validator schedule".into()))?;
+        self.validators.update(committed, schedule);
+        Ok(())
+    }
+
+    /// The validator set of `height` as the committed state records it (known up to the committed height plus
+    /// the change delay).
+    fn set_at(&self, height: u64) -> Result<ValidatorSet, EngineError> {
+        self.validators
+            .set_at(height)
+            .ok_or_else(|| EngineError::Corrupt(format!("no validator set recorded for height {height}")))
+    }
+
+    /// The committed validator schedule, shared with other threads (gossip checks, sync, RPC, peer list).
+    pub fn validators(&self) -> Arc<ValidatorWatch> {
+        Arc::clone(&self.validators)
     }
 
     /// Block time of the committed block at `height`.
@@ -276,16 +304,14 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         self.storage.head().map(|h| h.height).unwrap_or(0)
     }
 
-    /// The core's validator set for `height` (proposer priorities advanced once per height from genesis).
-    fn core_set_for(&mut self, height: u64) -> Option<pc::ValidatorSet<PurseCtx>> {
-        if height < self.height_set.0 {
-            let base = core_validator_set(&self.genesis_set).ok()?;
-            self.height_set = (1, base);
-        }
-        while self.height_set.0 < height {
-            self.height_set = (self.height_set.0 + 1, self.height_set.1.advanced());
-        }
-        Some(self.height_set.1.clone())
+    /// The core's validator set for `height`: the set the committed state records for it, with proposer
+    /// priorities advanced once per height from the set's first height (crate::validators).
+    fn core_set_for(&mut self, height: u64) -> Result<pc::ValidatorSet<PurseCtx>, EngineError> {
+        let (effective, set) = self
+            .validators
+            .entry_at(height)
+            .ok_or_else(|| EngineError::Corrupt(format!("no validator set recorded for height {height}")))?;
+        CoreSets::at(&mut self.core_sets, height, effective, &set)
     }
 
     /// Rebuilds the core from the WAL of the current height, or starts the next height.
@@ -310,11 +336,11 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         if !starts_here {
             return self.start_height(next);
         }
-        let set = self.core_set_for(next);
+        let set = self.core_set_for(next)?;
         let mut inputs = Vec::with_capacity(records.len());
         for rec in records {
             let s = set.clone();
-            if let Some(input) = rec.into_input(|_| s) {
+            if let Some(input) = rec.into_input(|_| Some(s)) {
                 inputs.push(input);
             }
         }
@@ -324,9 +350,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     }
 
     fn start_height(&mut self, height: u64) -> Result<(), EngineError> {
-        let set = self
-            .core_set_for(height)
-            .ok_or_else(|| EngineError::Genesis("validator set unavailable".into()))?;
+        let set = self.core_set_for(height)?;
         self.executed.clear();
         // Entries of earlier heights are no longer needed once this height starts.
         self.storage.wal_truncate(self.wal_seq)?;
@@ -517,8 +541,8 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             tx_root: Block::compute_tx_root(&txs),
             state_root: executed.prepared.root,
             receipt_root: executed.receipt_root,
-            validator_set_hash: self.genesis_set.hash(),
-            next_validator_set_hash: self.genesis_set.hash(),
+            validator_set_hash: self.set_at(height)?.hash(),
+            next_validator_set_hash: self.set_at(height + 1)?.hash(),
             last_commit_hash: Block::commit_hash(last_commit.as_ref()),
             evidence_root: Block::compute_evidence_root(&evidence),
         };
@@ -543,14 +567,16 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         }
         let h = &block.header;
         let (parent, parent_time, _) = self.parent(height)?;
+        let set = self.set_at(height)?;
+        let next_set_hash = self.set_at(height + 1)?.hash();
         let structural = h.chain_id == self.chain_id
             && h.height == height
             && h.parent == parent
             && h.timestamp_ms > parent_time
             && h.timestamp_ms <= now_ms() + MAX_CLOCK_DRIFT_MS
-            && self.genesis_set.find(&h.proposer).is_some()
-            && h.validator_set_hash == self.genesis_set.hash()
-            && h.next_validator_set_hash == self.genesis_set.hash()
+            && set.find(&h.proposer).is_some()
+            && h.validator_set_hash == set.hash()
+            && h.next_validator_set_hash == next_set_hash
             && block.check_body().is_ok()
             && block.evidence.iter().all(|e| e.verify(&self.chain_id).is_ok() && e.height() < height);
         if !structural {
@@ -558,7 +584,9 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         }
         let cert_ok = match (&block.last_commit, height) {
             (None, 1) => true,
-            (Some(c), h) if h > 1 => c.verify_for(&self.chain_id, &self.genesis_set, h - 1, &parent).is_ok(),
+            (Some(c), h) if h > 1 => {
+                c.verify_for(&self.chain_id, &self.set_at(h - 1)?, h - 1, &parent).is_ok()
+            }
             _ => false,
         };
         if !cert_ok {
@@ -591,7 +619,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             Some(ex) => ex,
             None => self.execute(height, block.header.timestamp_ms, &block.txs)?,
         };
-        let cert = to_wire_certificate(certificate, &self.genesis_set);
+        let cert = to_wire_certificate(certificate, &self.set_at(height)?);
         self.commit_executed(height, round, block, cert, ex)
     }
 
@@ -625,6 +653,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
+        self.refresh_validators(height)?;
         self.gauges.height.store(height, Ordering::Relaxed);
         self.gauges.pool_len.store(self.pool.len() as u64, Ordering::Relaxed);
         if let Some(tx) = &self.events {
@@ -687,7 +716,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         }
         let id = block.id();
         let (parent, _, _) = self.parent(height)?;
-        let certified = certificate.verify_for(&self.chain_id, &self.genesis_set, height, &id).is_ok();
+        let certified = certificate.verify_for(&self.chain_id, &self.set_at(height)?, height, &id).is_ok();
         if !certified || block.header.parent != parent || block.header.chain_id != self.chain_id {
             self.stats.invalid_synced_blocks += 1;
             return Ok(());

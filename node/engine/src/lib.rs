@@ -6,12 +6,14 @@
 //! - every input the core accepts is appended to the WAL (synced) before any vote or proposal it causes leaves;
 //! - the [`purse_consensus::SignerGuard`] approves, and its state is persisted, before anything is signed;
 //! - a proposed block is valid only if executing it reproduces the state and receipt roots in its header;
-//! - a decided block, its state changes, receipts and certificate are committed in one atomic write.
+//! - a decided block, its state changes, receipts and certificate are committed in one atomic write;
+//! - the validator set of every height is the one committed state records ([`ValidatorWatch`]).
 
 mod context;
 mod engine;
 mod error;
 mod network;
+mod validators;
 mod wire;
 
 pub use context::{core_validator_set, PurseCtx};
@@ -22,4 +24,5 @@ pub use error::EngineError;
 pub use network::{
     EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply, INBOX_CAPACITY,
 };
+pub use validators::ValidatorWatch;
 pub use wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord, MAX_MESSAGE_BYTES};

@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         None => tmp.path().to_path_buf(),
     };
     let engine = EngineConfig { commit_delay: Duration::from_millis(100), ..EngineConfig::default() };
-    let cfg = LocalNetConfig { validators, wallets, merchants, dir: dir.clone(), engine };
+    let cfg = LocalNetConfig { validators, wallets, merchants, standby: 0, dir: dir.clone(), engine };
     println!(
         "purse local testnet: {validators} validators, {wallets} wallets, {merchants} merchants, data in {}",
         dir.display()
