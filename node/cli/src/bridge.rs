@@ -2,6 +2,7 @@
 //! task that turns [`NetworkEvent`]s into engine inputs (gossip, after cheap stateless checks) and sync
 //! answers (served from a [`BlockReader`] on the blocking pool).
 
+use crate::snapshots::{SnapshotDir, CHUNK_RESPONSE_OVERHEAD};
 use purse_engine::{EngineGauges, Inbound, NetMessage, ValidatorWatch};
 use purse_network::{
     GossipMessage, NetworkEvent, NetworkHandle, SyncRequest, SyncResponder, SyncResponse, Topic, Validation,
@@ -201,8 +202,14 @@ pub fn synced_block_bytes<S: KvStore>(reader: &BlockReader<S>, height: u64) -> O
     Some(out)
 }
 
-/// The answer to a sync request, built within `max_bytes` (the responder's limit).
-pub fn answer<S: KvStore>(reader: &BlockReader<S>, request: &SyncRequest, max_bytes: usize) -> SyncResponse {
+/// The answer to a sync request, built within `max_bytes` (the responder's limit); snapshots come from
+/// `snapshots` when this node serves them.
+pub fn answer<S: KvStore>(
+    reader: &BlockReader<S>,
+    snapshots: Option<&SnapshotDir>,
+    request: &SyncRequest,
+    max_bytes: usize,
+) -> SyncResponse {
     match *request {
         SyncRequest::Status => match reader.head() {
             Ok(Some(h)) => SyncResponse::Status { height: h.height, hash: h.block_hash },
@@ -233,17 +240,30 @@ pub fn answer<S: KvStore>(reader: &BlockReader<S>, request: &SyncRequest, max_by
                 SyncResponse::Blocks(blocks)
             }
         }
-        SyncRequest::Snapshot { .. } => SyncResponse::Unavailable,
+        SyncRequest::Snapshots => {
+            SyncResponse::Snapshots(snapshots.map(SnapshotDir::heights).unwrap_or_default())
+        }
+        SyncRequest::Snapshot { height, chunk } => {
+            let chunk_bytes = purse_network::config::MAX_SNAPSHOT_CHUNK_BYTES
+                .min(max_bytes.saturating_sub(CHUNK_RESPONSE_OVERHEAD));
+            match snapshots.and_then(|d| d.chunk(height, chunk, chunk_bytes)) {
+                Some((total_chunks, data)) => {
+                    SyncResponse::SnapshotChunk { height, chunk, total_chunks, data }
+                }
+                None => SyncResponse::Unavailable,
+            }
+        }
     }
 }
 
 fn serve<S: KvStore>(
     reader: &BlockReader<S>,
+    snapshots: Option<&SnapshotDir>,
     request: SyncRequest,
     responder: SyncResponder,
     stats: &BridgeStats,
 ) {
-    let response = answer(reader, &request, responder.max_response_bytes());
+    let response = answer(reader, snapshots, &request, responder.max_response_bytes());
     match responder.respond(response) {
         Ok(()) => inc(&stats.sync_served),
         Err(e) => tracing::debug!(error = %e, ?request, "sync answer not sent"),
@@ -260,6 +280,8 @@ pub struct EventLoop<S> {
     pub inbox: SyncSender<Inbound>,
     /// Committed blocks, for serving sync.
     pub reader: BlockReader<S>,
+    /// State snapshots served for state sync (`None`: this node serves none).
+    pub snapshots: Option<SnapshotDir>,
     /// Counters.
     pub stats: Arc<BridgeStats>,
     /// Slots for sync answers in flight ([`MAX_CONCURRENT_SYNC_ANSWERS`]).
@@ -282,10 +304,11 @@ impl<S: KvStore + Clone + Send + Sync + 'static> EventLoop<S> {
                         continue;
                     };
                     let reader = self.reader.clone();
+                    let snapshots = self.snapshots.clone();
                     let stats = self.stats.clone();
                     // Detached on purpose: the task owns its slot and the responder, and ends on its own.
                     drop(tokio::task::spawn_blocking(move || {
-                        serve(&reader, request, responder, &stats);
+                        serve(&reader, snapshots.as_ref(), request, responder, &stats);
                         drop(slot);
                     }));
                 }
@@ -364,16 +387,53 @@ mod tests {
     fn empty_store_answers_status_zero_and_no_blocks() {
         let reader = BlockReader::new(Arc::new(purse_state::MemoryStore::default()));
         assert_eq!(
-            answer(&reader, &SyncRequest::Status, 1 << 20),
+            answer(&reader, None, &SyncRequest::Status, 1 << 20),
             SyncResponse::Status { height: 0, hash: Hash::ZERO }
         );
         assert_eq!(
-            answer(&reader, &SyncRequest::Blocks { from: 1, to: 3 }, 1 << 20),
+            answer(&reader, None, &SyncRequest::Blocks { from: 1, to: 3 }, 1 << 20),
             SyncResponse::Unavailable
         );
         assert_eq!(
-            answer(&reader, &SyncRequest::Snapshot { height: 1, chunk: 0 }, 1 << 20),
+            answer(&reader, None, &SyncRequest::Snapshot { height: 1, chunk: 0 }, 1 << 20),
             SyncResponse::Unavailable
         );
+        assert_eq!(answer(&reader, None, &SyncRequest::Snapshots, 1 << 20), SyncResponse::Snapshots(vec![]));
+    }
+
+    #[test]
+    fn snapshots_are_listed_and_served_in_chunks_that_reassemble() {
+        let reader = BlockReader::new(Arc::new(purse_state::MemoryStore::default()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = SnapshotDir::new(tmp.path().to_path_buf());
+        let content: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        for h in [100u64, 200, 300] {
+            std::fs::write(dir.path(h), &content).unwrap();
+        }
+        std::fs::write(tmp.path().join("00000000000000000400.partial"), b"incomplete").unwrap();
+        assert_eq!(
+            answer(&reader, Some(&dir), &SyncRequest::Snapshots, 1 << 20),
+            SyncResponse::Snapshots(vec![100, 200, 300])
+        );
+        // A responder limit of 64 + 300 bytes gives 300-byte chunks: 4 of them.
+        let limit = CHUNK_RESPONSE_OVERHEAD + 300;
+        let mut joined = Vec::new();
+        for chunk in 0..4 {
+            match answer(&reader, Some(&dir), &SyncRequest::Snapshot { height: 200, chunk }, limit) {
+                SyncResponse::SnapshotChunk { total_chunks: 4, data, .. } => joined.extend(data),
+                other => panic!("chunk {chunk}: {other:?}"),
+            }
+        }
+        assert_eq!(joined, content);
+        assert_eq!(
+            answer(&reader, Some(&dir), &SyncRequest::Snapshot { height: 200, chunk: 4 }, limit),
+            SyncResponse::Unavailable
+        );
+        assert_eq!(
+            answer(&reader, Some(&dir), &SyncRequest::Snapshot { height: 250, chunk: 0 }, limit),
+            SyncResponse::Unavailable
+        );
+        dir.prune(1);
+        assert_eq!(dir.heights(), vec![300]);
     }
 }

@@ -35,6 +35,16 @@ pub const DEFAULT_SYNC_BATCH: u64 = 64;
 pub const MAX_SYNC_BATCH: u64 = 128;
 /// Default time limit of one block-sync request, ms.
 pub const DEFAULT_SYNC_REQUEST_TIMEOUT_MS: u64 = 5_000;
+/// Default interval between state snapshots this node writes and serves, in blocks.
+pub const DEFAULT_SNAPSHOT_INTERVAL: u64 = 1_000;
+/// Default number of state snapshots kept on disk.
+pub const DEFAULT_SNAPSHOTS_KEPT: usize = 2;
+/// Most state snapshots kept on disk.
+pub const MAX_SNAPSHOTS_KEPT: usize = 16;
+/// Default lowest snapshot height worth a state sync (below it, block sync from genesis is as quick).
+pub const DEFAULT_STATE_SYNC_MIN_HEIGHT: u64 = 1_000;
+/// Default time an empty node looks for a peer's snapshot before falling back to block sync, ms.
+pub const DEFAULT_STATE_SYNC_WAIT_MS: u64 = 10_000;
 /// Largest configuration file read.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
@@ -297,6 +307,16 @@ pub struct SyncSection {
     pub batch_blocks: u64,
     /// Time limit of one sync request, ms.
     pub request_timeout_ms: u64,
+    /// Write a state snapshot every this many blocks and serve it to peers (0: none).
+    pub snapshot_interval: u64,
+    /// Snapshots kept on disk (the newest).
+    pub snapshots_kept: usize,
+    /// A node starting with an empty store fetches a peer's snapshot instead of replaying every block.
+    pub state_sync: bool,
+    /// Lowest snapshot height worth a state sync.
+    pub state_sync_min_height: u64,
+    /// How long an empty node looks for a snapshot before falling back to block sync, ms.
+    pub state_sync_wait_ms: u64,
 }
 
 impl Default for SyncSection {
@@ -305,6 +325,11 @@ impl Default for SyncSection {
             interval_ms: DEFAULT_SYNC_INTERVAL_MS,
             batch_blocks: DEFAULT_SYNC_BATCH,
             request_timeout_ms: DEFAULT_SYNC_REQUEST_TIMEOUT_MS,
+            snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
+            snapshots_kept: DEFAULT_SNAPSHOTS_KEPT,
+            state_sync: true,
+            state_sync_min_height: DEFAULT_STATE_SYNC_MIN_HEIGHT,
+            state_sync_wait_ms: DEFAULT_STATE_SYNC_WAIT_MS,
         }
     }
 }
@@ -368,6 +393,11 @@ pub const DOCS: &[(&str, &str)] = &[
     ("sync.interval_ms", "Interval between status polls of connected peers, ms."),
     ("sync.batch_blocks", "Blocks asked for per request (at most 128)."),
     ("sync.request_timeout_ms", "Time limit of one sync request, ms."),
+    ("sync.snapshot_interval", "Write a state snapshot every this many blocks into `<data_dir>/snapshots/` and serve it to peers for state sync (0: never)."),
+    ("sync.snapshots_kept", "How many of the newest snapshots stay on disk (at most 16)."),
+    ("sync.state_sync", "When the store is empty, fetch a peer's newest snapshot (checked against a block certified by the genesis validators) instead of replaying the chain from genesis; block sync then continues from its height."),
+    ("sync.state_sync_min_height", "Lowest snapshot height worth a state sync; below it the node replays blocks from genesis."),
+    ("sync.state_sync_wait_ms", "How long an empty node looks for a peer's snapshot before falling back to block sync, ms."),
 ];
 
 /// The doc of `key` (see [`DOCS`]).
@@ -452,6 +482,9 @@ impl Config {
         }
         if self.sync.interval_ms == 0 || self.sync.request_timeout_ms == 0 {
             bail!("sync.interval_ms and sync.request_timeout_ms must be positive");
+        }
+        if self.sync.snapshots_kept == 0 || self.sync.snapshots_kept > MAX_SNAPSHOTS_KEPT {
+            bail!("sync.snapshots_kept must be in 1..={MAX_SNAPSHOTS_KEPT}");
         }
         if self.rpc.event_buffer == 0 {
             bail!("rpc.event_buffer must be positive");

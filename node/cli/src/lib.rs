@@ -20,4 +20,5 @@ pub mod http;
 pub mod keys;
 pub mod logging;
 pub mod node;
+pub mod snapshots;
 pub mod sync;

@@ -8,6 +8,7 @@
 use crate::api::NodeService;
 use crate::bridge::{BridgeStats, EventLoop, GossipJudge, Libp2pNetwork};
 use crate::config::{Config, LogFormat, DB_DIR};
+use crate::snapshots::{state_sync, SnapshotDir, Snapshotter, StateSyncSettings, SNAPSHOTS_DIR};
 use crate::sync::{SyncClient, SyncProgress, SyncSettings};
 use anyhow::{anyhow, Context, Result};
 use purse_engine::{Engine, EngineEvent, EngineGauges, Inbound, ValidatorWatch, INBOX_CAPACITY};
@@ -174,12 +175,47 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         RocksStore::open(&db_dir, RocksConfig::default())
             .with_context(|| format!("opening {}", db_dir.display()))?,
     );
-    let storage = Storage::open(store.clone(), chain_id.as_str(), StateConfig::default())
-        .with_context(|| format!("opening the store in {}", db_dir.display()))?;
+    let fresh = purse_storage::BlockReader::new(store.clone()).head()?.is_none();
 
     let (net, net_events) = Network::start(network_config(&config, &opts, &genesis, &key)?)
         .await
         .context("starting the p2p network")?;
+
+    // An empty store starts from a peer's snapshot when one is offered; otherwise (and after it) block sync.
+    let data_dir = Config::resolve(&home, &config.data_dir);
+    let synced = if fresh && config.sync.state_sync {
+        let settings = StateSyncSettings {
+            min_height: config.sync.state_sync_min_height,
+            wait: Duration::from_millis(config.sync.state_sync_wait_ms),
+            request_timeout: Duration::from_millis(config.sync.request_timeout_ms),
+        };
+        match state_sync(&net, store.clone(), &genesis, &data_dir, &settings).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "state sync failed; syncing blocks from genesis");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let storage = match synced {
+        Some(s) => s,
+        None => Storage::open(store.clone(), chain_id.as_str(), StateConfig::default())
+            .with_context(|| format!("opening the store in {}", db_dir.display()))?,
+    };
+    let snapshot_dir = SnapshotDir::new(data_dir.join(SNAPSHOTS_DIR));
+    let mut snapshotter = if config.sync.snapshot_interval > 0 {
+        Some(Snapshotter::start(
+            store.clone(),
+            chain_id.to_string(),
+            snapshot_dir.clone(),
+            config.sync.snapshot_interval,
+            config.sync.snapshots_kept,
+        )?)
+    } else {
+        None
+    };
     tracing::info!(
         moniker = %config.moniker,
         chain_id = %chain_id,
@@ -261,6 +297,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         judge: GossipJudge::new(chain_id.clone(), validators.clone(), gauges.clone()),
         inbox: inbox.clone(),
         reader: purse_storage::BlockReader::new(store.clone()),
+        snapshots: (config.sync.snapshot_interval > 0).then_some(snapshot_dir),
         stats: bridge_stats.clone(),
         answer_slots: Arc::new(tokio::sync::Semaphore::new(crate::bridge::MAX_CONCURRENT_SYNC_ANSWERS)),
     };
@@ -335,6 +372,9 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
         _ => {}
     }
     let _ = tokio::join!(sync_task, metrics_task, peers_task);
+    if let Some(mut s) = snapshotter.take() {
+        let _ = tokio::task::spawn_blocking(move || s.stop()).await;
+    }
     let stop_inbox = inbox.clone();
     let _ = tokio::task::spawn_blocking(move || stop_inbox.send(Inbound::Stop).is_ok()).await;
     match tokio::time::timeout(ENGINE_STOP_TIMEOUT, tokio::task::spawn_blocking(move || engine_thread.join()))

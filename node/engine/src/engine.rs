@@ -168,6 +168,29 @@ pub fn genesis_hash(genesis: &Genesis) -> Hash {
     h.finalize()
 }
 
+/// The block record of height 0 a store initialised from `genesis` holds (its id is [`genesis_hash`], its root
+/// the genesis state's): the anchor a state-synced store needs besides the snapshot's own block.
+pub fn genesis_record(genesis: &Genesis) -> Result<CommitBundle, EngineError> {
+    let state =
+        purse_state::StateDb::open(purse_state::MemoryStore::new(), purse_state::StateConfig::default())?;
+    let overlay = genesis.build_state(&state)?;
+    let prepared = state.prepare_commit(0, &overlay)?;
+    Ok(genesis_bundle(genesis, prepared.root))
+}
+
+fn genesis_bundle(genesis: &Genesis, state_root: Hash) -> CommitBundle {
+    let gh = genesis_hash(genesis);
+    CommitBundle {
+        height: 0,
+        block_hash: gh,
+        state_root,
+        header: gh.0.to_vec(),
+        block: Vec::new(),
+        certificate: None,
+        receipts: Vec::new(),
+    }
+}
+
 impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     /// Opens (or initialises from `genesis`) a validator over `storage`.
     pub fn open(
@@ -181,17 +204,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         if storage.head().is_none() {
             let overlay = genesis.build_state(storage.state())?;
             let prepared = storage.state().prepare_commit(0, &overlay)?;
-            let gh = genesis_hash(genesis);
-            let bundle = CommitBundle {
-                height: 0,
-                block_hash: gh,
-                state_root: prepared.root,
-                header: gh.0.to_vec(),
-                block: Vec::new(),
-                certificate: None,
-                receipts: Vec::new(),
-            };
-            storage.commit_block(bundle, prepared)?;
+            storage.commit_block(genesis_bundle(genesis, prepared.root), prepared)?;
         } else if storage.block_info(0)?.map(|b| b.block_hash) != Some(genesis_hash(genesis)) {
             return Err(EngineError::Genesis("the store was initialised from another genesis".into()));
         }

@@ -18,7 +18,8 @@ mod wire;
 
 pub use context::{core_validator_set, PurseCtx};
 pub use engine::{
-    genesis_hash, Engine, EngineConfig, EngineEvent, EngineGauges, EngineStats, MAX_CLOCK_DRIFT_MS,
+    genesis_hash, genesis_record, Engine, EngineConfig, EngineEvent, EngineGauges, EngineStats,
+    MAX_CLOCK_DRIFT_MS,
 };
 pub use error::EngineError;
 pub use network::{

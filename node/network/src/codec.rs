@@ -38,6 +38,8 @@ pub enum SyncRequest {
         /// Chunk index, from 0.
         chunk: u32,
     },
+    /// The heights of the state snapshots the peer serves.
+    Snapshots,
 }
 
 impl SyncRequest {
@@ -84,7 +86,13 @@ pub enum SyncResponse {
     },
     /// The responder cannot serve the request (unknown height, no such snapshot, response too large...).
     Unavailable,
+    /// Answer to [`SyncRequest::Snapshots`]: heights of the snapshots served, ascending, at most
+    /// [`MAX_SNAPSHOTS_LISTED`].
+    Snapshots(Vec<u64>),
 }
+
+/// Most snapshot heights one [`SyncResponse::Snapshots`] lists.
+pub const MAX_SNAPSHOTS_LISTED: usize = 16;
 
 impl SyncResponse {
     /// Bounds that hold whatever the request was.
@@ -98,6 +106,9 @@ impl SyncResponse {
             }
             SyncResponse::SnapshotChunk { chunk, total_chunks, .. } if chunk >= total_chunks => {
                 Err(format!("chunk {chunk} of {total_chunks}"))
+            }
+            SyncResponse::Snapshots(heights) if heights.len() > MAX_SNAPSHOTS_LISTED => {
+                Err(format!("{} snapshot heights, more than {MAX_SNAPSHOTS_LISTED}", heights.len()))
             }
             _ => Ok(()),
         }
@@ -125,6 +136,7 @@ impl SyncResponse {
                 }
                 Ok(())
             }
+            (SyncRequest::Snapshots, SyncResponse::Snapshots(_)) => Ok(()),
             _ => Err("response kind does not match the request".into()),
         }
     }
@@ -251,6 +263,7 @@ mod tests {
             SyncRequest::Status,
             SyncRequest::Blocks { from: 5, to: 9 },
             SyncRequest::Snapshot { height: 100, chunk: 3 },
+            SyncRequest::Snapshots,
         ] {
             let mut buf = Cursor::new(Vec::new());
             block_on(c.write_request(&proto(), &mut buf, req.clone())).unwrap();
@@ -261,6 +274,7 @@ mod tests {
             SyncResponse::Status { height: 7, hash: Hash([9; 32]) },
             SyncResponse::Blocks(vec![vec![1, 2, 3], vec![]]),
             SyncResponse::SnapshotChunk { height: 1, chunk: 0, total_chunks: 2, data: vec![5; 100] },
+            SyncResponse::Snapshots(vec![1_000, 2_000]),
             SyncResponse::Unavailable,
         ] {
             let mut buf = Cursor::new(Vec::new());
@@ -353,5 +367,10 @@ mod tests {
         assert!(wrong.check_answers(&snap).is_err());
         let out_of_range = SyncResponse::SnapshotChunk { height: 5, chunk: 1, total_chunks: 1, data: vec![] };
         assert!(out_of_range.check_answers(&snap).is_err());
+        let list = SyncRequest::Snapshots;
+        assert!(SyncResponse::Snapshots(vec![10, 20]).check_answers(&list).is_ok());
+        assert!(SyncResponse::Snapshots(vec![1; MAX_SNAPSHOTS_LISTED + 1]).check_answers(&list).is_err());
+        assert!(SyncResponse::Snapshots(vec![]).check_answers(&snap).is_err());
+        assert!(ok.check_answers(&list).is_err());
     }
 }

@@ -18,7 +18,7 @@ mod service;
 pub mod stats;
 pub mod topic;
 
-pub use codec::{SyncCodec, SyncRequest, SyncResponse};
+pub use codec::{SyncCodec, SyncRequest, SyncResponse, MAX_SNAPSHOTS_LISTED};
 pub use config::NetworkConfig;
 pub use error::NetworkError;
 pub use handle::{

@@ -314,6 +314,7 @@ async fn block_sync_round_trip_and_limits() {
                 SyncResponse::Blocks((from..=to).map(|h| h.to_le_bytes().to_vec()).collect())
             }
             SyncRequest::Snapshot { height: 7, .. } => return drop(responder),
+            SyncRequest::Snapshots => SyncResponse::Snapshots(vec![100, 200]),
             SyncRequest::Snapshot { height, chunk } => {
                 SyncResponse::SnapshotChunk { height, chunk, total_chunks: 4, data: vec![chunk as u8; 1000] }
             }
@@ -342,6 +343,10 @@ async fn block_sync_round_trip_and_limits() {
     assert_eq!(
         a.handle.request(pb, SyncRequest::Snapshot { height: 100, chunk: 2 }).await.unwrap(),
         SyncResponse::SnapshotChunk { height: 100, chunk: 2, total_chunks: 4, data: vec![2; 1000] }
+    );
+    assert_eq!(
+        a.handle.request(pb, SyncRequest::Snapshots).await.unwrap(),
+        SyncResponse::Snapshots(vec![100, 200])
     );
     // B's answer is within B's limit but above A's: A's read fails with an error.
     let e = a.handle.request(pb, SyncRequest::Blocks { from: 1000, to: 1000 }).await.unwrap_err();

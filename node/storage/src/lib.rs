@@ -19,8 +19,8 @@ pub use meta::{FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN};
 pub use reader::BlockReader;
 pub use rocks::{RocksConfig, RocksStore};
 pub use snapshot::{
-    import_snapshot, import_snapshot_with_blocks, SnapshotHeader, MAX_SNAPSHOT_ENTRIES, SNAPSHOT_FORMAT,
-    SNAPSHOT_MAGIC,
+    export_snapshot_of_store, import_snapshot, import_snapshot_with_blocks, SnapshotHeader,
+    MAX_SNAPSHOT_ENTRIES, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC,
 };
 pub use storage::Storage;
 pub use wal::MAX_WAL_ENTRY_LEN;

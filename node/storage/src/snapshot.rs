@@ -8,7 +8,9 @@ use crate::blocks::CommitBundle;
 use crate::meta::{Head, META_HEAD};
 use crate::{Storage, StorageError};
 use borsh::{BorshDeserialize, BorshSerialize};
-use purse_state::{Column, KvStore, Overlay, StateConfig, MAX_KEY_LEN, MAX_OVERLAY_ENTRIES, MAX_VALUE_LEN};
+use purse_state::{
+    Column, KvStore, Overlay, StateConfig, StateDb, MAX_KEY_LEN, MAX_OVERLAY_ENTRIES, MAX_VALUE_LEN,
+};
 use purse_types::Hash;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -57,50 +59,77 @@ fn invalid(msg: impl Into<String>) -> StorageError {
 impl<S: KvStore> Storage<S> {
     /// Writes the state at `height` to `path` (through a temporary file renamed when complete and synced).
     pub fn export_snapshot(&self, height: u64, path: &Path) -> Result<SnapshotHeader, StorageError> {
-        let state_root = self.state().root_at(height)?;
         let block_hash = self
             .block_info(height)?
             .map(|i| i.block_hash)
             .or_else(|| self.head().filter(|h| h.height == height).map(|h| h.block_hash));
-        let mut header = SnapshotHeader {
-            magic: SNAPSHOT_MAGIC,
-            format: SNAPSHOT_FORMAT,
-            chain_id: self.chain_id().to_string(),
-            height,
-            block_hash: block_hash.unwrap_or(Hash::ZERO),
-            state_root,
-            count: 0,
-        };
-        let tmp = path.with_extension("partial");
-        let mut file = BufWriter::new(File::create(&tmp)?);
-        file.write_all(&purse_types::encode(&header))?;
-        let mut digest = blake3::Hasher::new();
-        let mut after: Option<Hash> = None;
-        loop {
-            let page = self.state().entries_at(height, after.as_ref(), EXPORT_PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.key_hash);
-            for e in &page {
-                for part in [&e.key, &e.value] {
-                    let len = (part.len() as u32).to_le_bytes();
-                    file.write_all(&len)?;
-                    file.write_all(part)?;
-                    digest.update(&len);
-                    digest.update(part);
-                }
-            }
-            header.count += page.len() as u64;
-        }
-        let header_bytes = purse_types::encode(&header);
-        file.write_all(&checksum(&header_bytes, &digest.finalize()))?;
-        let mut file = file.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(&header_bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        Ok(header)
+        export_state(self.state(), self.chain_id(), height, block_hash.unwrap_or(Hash::ZERO), path)
     }
+}
+
+/// Writes the state at `height` of a store a running node is committing to (state sync serves these). Only
+/// immutable, versioned state records and the block index are read, so this is safe beside the node's own
+/// [`Storage`]; it fails cleanly if `height` is pruned while it runs.
+pub fn export_snapshot_of_store<S: KvStore + Clone>(
+    store: S,
+    chain_id: &str,
+    height: u64,
+    path: &Path,
+) -> Result<SnapshotHeader, StorageError> {
+    let block_hash = crate::BlockReader::new(store.clone())
+        .block_info(height)?
+        .map(|i| i.block_hash)
+        .ok_or_else(|| invalid(format!("no block at height {height}")))?;
+    let state = StateDb::open(store, StateConfig::default())?;
+    export_state(&state, chain_id, height, block_hash, path)
+}
+
+fn export_state<S: KvStore>(
+    state: &StateDb<S>,
+    chain_id: &str,
+    height: u64,
+    block_hash: Hash,
+    path: &Path,
+) -> Result<SnapshotHeader, StorageError> {
+    let state_root = state.root_at(height)?;
+    let mut header = SnapshotHeader {
+        magic: SNAPSHOT_MAGIC,
+        format: SNAPSHOT_FORMAT,
+        chain_id: chain_id.to_string(),
+        height,
+        block_hash,
+        state_root,
+        count: 0,
+    };
+    let tmp = path.with_extension("partial");
+    let mut file = BufWriter::new(File::create(&tmp)?);
+    file.write_all(&purse_types::encode(&header))?;
+    let mut digest = blake3::Hasher::new();
+    let mut after: Option<Hash> = None;
+    loop {
+        let page = state.entries_at(height, after.as_ref(), EXPORT_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.key_hash);
+        for e in &page {
+            for part in [&e.key, &e.value] {
+                let len = (part.len() as u32).to_le_bytes();
+                file.write_all(&len)?;
+                file.write_all(part)?;
+                digest.update(&len);
+                digest.update(part);
+            }
+        }
+        header.count += page.len() as u64;
+    }
+    let header_bytes = purse_types::encode(&header);
+    file.write_all(&checksum(&header_bytes, &digest.finalize()))?;
+    let mut file = file.into_inner().map_err(|e| e.into_error())?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&header_bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&tmp, path)?;
+    Ok(header)
 }
 
 /// Reads `path`, checks its checksum and that its state has root `expected_root`, and imports it into the
