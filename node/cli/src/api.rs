@@ -5,18 +5,21 @@
 use purse_engine::{EngineGauges, EngineRead, Inbound, ReadFn, ValidatorWatch};
 use purse_network::NetworkHandle;
 use purse_rpc::model::{
-    AccountInfo, Admission, BalanceInfo, BlockInfo, EvidenceInfo, NodeStatus, QueryResult, StateProofInfo,
-    TxInfo, ValidatorsInfo, Verdict,
+    role_name, AccountInfo, Admission, AssetControlsInfo, BalanceInfo, BlockInfo, CodeAllowedInfo,
+    EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo, HoldingControlsInfo,
+    NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo, ScheduledValidatorSet,
+    StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxInfo, ValidatorsInfo, Verdict,
 };
 use purse_rpc::{codes, ApiError, Metrics, NodeApi, NodeEvent, SubmitError};
-use purse_runtime::schema::{self, AccountRecord, AssetRecord};
-use purse_runtime::{BlockContext, Runtime};
+use purse_runtime::schema::{self, AccountRecord, AssetRecord, ProposalRecord, ProposalStatus};
+use purse_runtime::{governance, permissions, BlockContext, BlockState, Params, Runtime, RuntimeError};
 use purse_state::{KvStore, StateView};
 use purse_storage::BlockReader;
 use purse_types::{
-    decode, Address, AssetId, Block, BlockId, ChainId, CommitCertificate, Hash, Header, PublicKey, Receipt,
-    Role, SignedTransaction, TxId,
+    decode, Address, Amount, AssetId, Block, BlockId, ChainId, CommitCertificate, Hash, Header, PublicKey,
+    Receipt, Role, SignedTransaction, TxId,
 };
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
@@ -47,6 +50,45 @@ pub const ALL_ROLES: [Role; 7] = [
 fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "{what}");
     ApiError::internal(format!("{what} failed; see the node log"))
+}
+
+fn rules_error(e: RuntimeError) -> ApiError {
+    internal("reading the rules", e)
+}
+
+/// The RPC view of `rec`, judged for a vote in the block at `next_height`.
+fn proposal_info(rec: &ProposalRecord, next_height: u64) -> ProposalInfo {
+    let (status, closed_height) = match rec.status {
+        ProposalStatus::Open if governance::is_expired(rec, next_height) => (ProposalState::Expired, None),
+        ProposalStatus::Open => (ProposalState::Open, None),
+        ProposalStatus::Passed { height } => (ProposalState::Passed, Some(height)),
+        ProposalStatus::Rejected { height } => (ProposalState::Rejected, Some(height)),
+    };
+    ProposalInfo {
+        id: rec.id,
+        proposer: rec.proposer,
+        action: GovernanceActionInfo::from(&rec.action),
+        created_height: rec.created_height,
+        deadline_height: rec.deadline_height,
+        status,
+        closed_height,
+        approvals: u32::try_from(rec.approvals.len()).unwrap_or(u32::MAX),
+        rejections: u32::try_from(rec.rejections.len()).unwrap_or(u32::MAX),
+        approvers: rec.approvals.clone(),
+        rejecters: rec.rejections.clone(),
+    }
+}
+
+fn params_info(p: &Params) -> ParamsInfo {
+    ParamsInfo {
+        fee_base: Amount(p.fee_base),
+        fee_per_byte: Amount(p.fee_per_byte),
+        max_block_bytes: p.max_block_bytes,
+        max_block_txs: p.max_block_txs,
+        fee_per_kfuel: Amount(p.fee_per_kfuel),
+        max_tx_fuel: p.max_tx_fuel,
+        max_block_fuel: p.max_block_fuel,
+    }
 }
 
 /// The node's RPC backend.
@@ -165,6 +207,13 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeService<S> {
             Ok(None) => Ok(None),
             Err(e) => Err(internal("reading a certificate", e)),
         }
+    }
+
+    /// The last committed state and its height (the view's version, so both always agree).
+    fn committed_state(&self) -> Result<(StateView<S>, u64), ApiError> {
+        let view = StateView::latest(self.store.clone()).map_err(|e| internal("opening the state", e))?;
+        let height = view.version().unwrap_or(0);
+        Ok((view, height))
     }
 
     fn runtime(&self) -> Result<&Runtime, ApiError> {
@@ -396,6 +445,109 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
     fn evidence(&self) -> Result<Vec<EvidenceInfo>, ApiError> {
         let pending = self.engine_read(|e| e.evidence())?;
         Ok(pending.iter().map(|e| EvidenceInfo::from_evidence(e, None)).collect())
+    }
+
+    fn governance(&self) -> Result<GovernanceInfo, ApiError> {
+        let (view, height) = self.committed_state()?;
+        let config = governance::governance_config(&view).map_err(rules_error)?;
+        let params = Params::read(&BlockState::new(&view)).map_err(rules_error)?;
+        let schedule = governance::validator_schedule(&view).map_err(rules_error)?;
+        let mut role_admins = BTreeMap::new();
+        for role in Role::ALL {
+            role_admins.insert(role_name(role), permissions::role_admin(&view, role).map_err(rules_error)?);
+        }
+        let next = height.saturating_add(1);
+        let open = governance::open_proposals(&view, next).map_err(rules_error)?;
+        Ok(GovernanceInfo {
+            height,
+            governance: config.map(|c| GovernanceConfigInfo {
+                keys: c.keys,
+                threshold: c.threshold,
+                voting_period: c.voting_period,
+            }),
+            open_deployment: governance::deployment_open(&view).map_err(rules_error)?,
+            params: params_info(&params),
+            validator_schedule: schedule
+                .map(|s| s.entries.iter().map(|(h, set)| ScheduledValidatorSet::from_set(*h, set)).collect())
+                .unwrap_or_default(),
+            role_admins,
+            open_proposals: open.iter().map(|p| proposal_info(p, next)).collect(),
+        })
+    }
+
+    fn proposal(&self, id: &Hash) -> Result<Option<ProposalInfo>, ApiError> {
+        let (view, height) = self.committed_state()?;
+        let rec = governance::proposal(&view, id).map_err(rules_error)?;
+        Ok(rec.map(|r| proposal_info(&r, height.saturating_add(1))))
+    }
+
+    fn roles(&self, address: &Address) -> Result<RolesInfo, ApiError> {
+        let (view, height) = self.committed_state()?;
+        let roles = permissions::roles_of(&view, address).map_err(rules_error)?;
+        let mut administers = Vec::new();
+        for role in Role::ALL {
+            if permissions::role_admin(&view, role).map_err(rules_error)? == Some(*address) {
+                administers.push(role_name(role));
+            }
+        }
+        Ok(RolesInfo {
+            address: *address,
+            height,
+            roles: roles.into_iter().map(role_name).collect(),
+            administers,
+        })
+    }
+
+    fn asset_controls(
+        &self,
+        asset: &AssetId,
+        holder: Option<&Address>,
+    ) -> Result<Option<AssetControlsInfo>, ApiError> {
+        let (view, height) = self.committed_state()?;
+        let Some(c) = permissions::asset_controls(&view, asset).map_err(rules_error)? else {
+            return Ok(None);
+        };
+        let holding = match holder {
+            Some(h) => {
+                let rec = permissions::holding_controls(&view, asset, h).map_err(rules_error)?;
+                Some(HoldingControlsInfo { holder: *h, authorized: rec.authorized, frozen: rec.frozen })
+            }
+            None => None,
+        };
+        Ok(Some(AssetControlsInfo {
+            asset: *asset,
+            height,
+            issuer: c.issuer,
+            authorization_required: c.flags.authorization_required,
+            freezable: c.flags.freezable,
+            clawback_enabled: c.flags.clawback_enabled,
+            frozen: c.frozen,
+            holding,
+        }))
+    }
+
+    fn tier_limits(&self, tier: u8, asset: &AssetId) -> Result<Option<TierLimitsQueryInfo>, ApiError> {
+        let (view, height) = self.committed_state()?;
+        if permissions::asset_controls(&view, asset).map_err(rules_error)?.is_none() {
+            return Ok(None);
+        }
+        let limits = permissions::tier_limits(&view, tier, asset).map_err(rules_error)?;
+        Ok(Some(TierLimitsQueryInfo {
+            tier,
+            asset: *asset,
+            height,
+            limits: limits.as_ref().map(TierLimitsInfo::from),
+        }))
+    }
+
+    fn code_allowed(&self, code_hash: &Hash) -> Result<CodeAllowedInfo, ApiError> {
+        let (view, height) = self.committed_state()?;
+        Ok(CodeAllowedInfo {
+            code_hash: *code_hash,
+            height,
+            allowed: governance::code_allowed(&view, code_hash).map_err(rules_error)?,
+            open_deployment: governance::deployment_open(&view).map_err(rules_error)?,
+        })
     }
 
     fn metrics(&self) -> &Metrics {

@@ -206,6 +206,40 @@ fn dev_node_serves_rpc_and_refuses_outsiders() {
     );
     let acct = dev.get(&format!("/account/{}", key.public().address())).unwrap().json().unwrap();
     assert_eq!(acct["nonce"], 1, "{acct}");
+
+    // Governance on the dev chain: the dev account is the only key (threshold 1), so its proposal to
+    // allow-list a code hash passes at once; the rules endpoints read it back from committed state.
+    let code_hash = purse_types::Hash([7; 32]);
+    let propose = purse_types::Transaction {
+        chain_id: chain.clone(),
+        sender: key.public().address(),
+        nonce: 1,
+        expiry_height: u64::MAX,
+        max_fee: purse_types::Amount(1_000_000),
+        payload: purse_types::Payload::Governance(purse_types::GovernanceOp::Propose {
+            action: purse_types::GovernanceAction::AllowCode { code_hash, allowed: true },
+        }),
+    }
+    .sign(&key);
+    let r = dev.submit(&propose);
+    let pid = r["tx_id"].as_str().unwrap().to_string();
+    wait_until("the proposal to commit", Duration::from_secs(10), || committed(&dev, &pid), &[&dev]);
+    let json_of = |path: &str| -> Value {
+        let r = dev.get(path).unwrap();
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+        r.json().unwrap()
+    };
+    let allowed = json_of(&format!("/code/{code_hash}/allowed"));
+    assert_eq!(allowed["allowed"], true, "{allowed}");
+    let proposal = json_of(&format!("/proposal/{}", purse_types::proposal_id(&propose.id())));
+    assert_eq!(proposal["status"], "passed", "{proposal}");
+    assert_eq!(proposal["action"]["type"], "allow_code", "{proposal}");
+    let rules = json_of("/governance");
+    assert_eq!(rules["governance"]["threshold"], 1, "{rules}");
+    assert_eq!(rules["governance"]["keys"][0], key.public().to_hex(), "{rules}");
+    assert_eq!(rules["open_deployment"], true, "{rules}");
+    let roles = json_of(&format!("/roles/{}", key.public().address()));
+    assert_eq!(roles["roles"], json!(["AssetIssuer"]), "{roles}");
     // Bad input is a 4xx with a JSON error.
     let bad = http::post_json(&dev.rpc, "/tx", &json!({ "tx": "zz" })).unwrap();
     assert_eq!(bad.status, 400);

@@ -4,10 +4,11 @@
 use crate::errors::{ApiError, SubmitError};
 use crate::metrics::Metrics;
 use crate::model::{
-    AccountInfo, Admission, BlockInfo, EvidenceInfo, NodeEvent, NodeStatus, QueryResult, Readiness,
-    StateProofInfo, TxInfo, ValidatorsInfo, Verdict,
+    AccountInfo, Admission, AssetControlsInfo, BlockInfo, CodeAllowedInfo, EvidenceInfo, GovernanceInfo,
+    NodeEvent, NodeStatus, ProposalInfo, QueryResult, Readiness, RolesInfo, StateProofInfo,
+    TierLimitsQueryInfo, TxInfo, ValidatorsInfo, Verdict,
 };
-use purse_types::{Address, BlockId, SignedTransaction, TxId};
+use purse_types::{Address, AssetId, BlockId, Hash, SignedTransaction, TxId};
 use tokio::sync::broadcast;
 
 /// What a node offers to its RPC server.
@@ -70,6 +71,35 @@ pub trait NodeApi: Send + Sync + 'static {
 
     /// Pending and recently committed misbehaviour evidence (`GET /evidence`).
     fn evidence(&self) -> Result<Vec<EvidenceInfo>, ApiError>;
+
+    /// The chain's current rules from committed state (`GET /governance`): governance keys, threshold and
+    /// voting period (`None` without governance), deployment policy, chain parameters, the validator schedule,
+    /// every role's administrator, and the proposals that accept votes in the next block.
+    fn governance(&self) -> Result<GovernanceInfo, ApiError>;
+
+    /// A governance proposal by id, whatever its status (`GET /proposal/{id}`). `status` is `expired` for an
+    /// open proposal that can no longer take votes in the next block.
+    fn proposal(&self, id: &Hash) -> Result<Option<ProposalInfo>, ApiError>;
+
+    /// The roles `address` holds and those it administers (`GET /roles/{address}`); empty lists for an
+    /// address without any.
+    fn roles(&self, address: &Address) -> Result<RolesInfo, ApiError>;
+
+    /// An asset's flags and global freeze, with the controls on `holder`'s holding when given
+    /// (`GET /asset/{id}/controls`). `None` when the asset does not exist.
+    fn asset_controls(
+        &self,
+        asset: &AssetId,
+        holder: Option<&Address>,
+    ) -> Result<Option<AssetControlsInfo>, ApiError>;
+
+    /// The limits of `tier` in `asset` (`GET /tier/{tier}/limits/{asset}`); `limits: None` when the tier is
+    /// unlimited in it. `None` when the asset does not exist.
+    fn tier_limits(&self, tier: u8, asset: &AssetId) -> Result<Option<TierLimitsQueryInfo>, ApiError>;
+
+    /// Whether `code_hash` is on the deployment allow-list, and whether deployment is open
+    /// (`GET /code/{hash}/allowed`).
+    fn code_allowed(&self, code_hash: &Hash) -> Result<CodeAllowedInfo, ApiError>;
 
     /// The node's metrics registry (`GET /metrics`); the RPC records its own request counters in it too.
     fn metrics(&self) -> &Metrics;

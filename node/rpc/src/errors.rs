@@ -26,6 +26,8 @@ pub mod codes {
     pub const BAD_KEY: &str = "bad_key";
     /// A contract method name that is empty or too long.
     pub const BAD_METHOD: &str = "bad_method";
+    /// A KYC tier that is not a decimal `u8`.
+    pub const BAD_TIER: &str = "bad_tier";
     /// Any other malformed request (e.g. an undecodable path).
     pub const BAD_REQUEST: &str = "bad_request";
     /// The request body exceeds the limit.
@@ -42,6 +44,10 @@ pub mod codes {
     pub const BLOCK_NOT_FOUND: &str = "block_not_found";
     /// No account at that address.
     pub const ACCOUNT_NOT_FOUND: &str = "account_not_found";
+    /// No governance proposal with that id.
+    pub const PROPOSAL_NOT_FOUND: &str = "proposal_not_found";
+    /// No asset with that id.
+    pub const ASSET_NOT_FOUND: &str = "asset_not_found";
     /// The route exists but not for this HTTP method.
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// The request did not finish within the deadline.

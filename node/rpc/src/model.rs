@@ -8,10 +8,11 @@ use crate::hex_serde;
 use purse_types::state_proof::{ProofTerminal, StateProof};
 use purse_types::vote::VoteKind;
 use purse_types::{
-    encode, Address, Amount, AssetId, Block, BlockId, ChainId, CommitCertificate, Evidence, Hash, Header,
-    PublicKey, Receipt, TxId, TxStatus, ValidatorSet,
+    encode, Address, Amount, AssetId, Block, BlockId, ChainId, CommitCertificate, Evidence, GovernanceAction,
+    Hash, Header, PublicKey, Receipt, Role, TierLimits, TxId, TxStatus, ValidatorSet,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -948,3 +949,6 @@ mod tests {
         assert_eq!(q["expected_nonce"], 4);
     }
 }
+
+mod rules;
+pub use rules::*;

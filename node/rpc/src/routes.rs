@@ -70,6 +70,18 @@ pub enum Endpoint {
     Validators,
     /// Evidence.
     Evidence,
+    /// The current rules (governance, parameters, validator schedule, role administrators, open proposals).
+    Governance,
+    /// One governance proposal.
+    Proposal,
+    /// An address's roles.
+    Roles,
+    /// An asset's controls.
+    AssetControls,
+    /// A tier's limits for an asset.
+    TierLimits,
+    /// Whether a code hash may be deployed.
+    CodeAllowed,
     /// The OpenAPI document.
     OpenApi,
     /// Prometheus metrics.
@@ -108,6 +120,12 @@ pub const ROUTES: &[Route] = &[
     route(Verb::Get, "/proof/{key}", Endpoint::Proof),
     route(Verb::Get, "/validators", Endpoint::Validators),
     route(Verb::Get, "/evidence", Endpoint::Evidence),
+    route(Verb::Get, "/governance", Endpoint::Governance),
+    route(Verb::Get, "/proposal/{id}", Endpoint::Proposal),
+    route(Verb::Get, "/roles/{address}", Endpoint::Roles),
+    route(Verb::Get, "/asset/{id}/controls", Endpoint::AssetControls),
+    route(Verb::Get, "/tier/{tier}/limits/{asset}", Endpoint::TierLimits),
+    route(Verb::Get, "/code/{hash}/allowed", Endpoint::CodeAllowed),
     route(Verb::Get, "/openapi.json", Endpoint::OpenApi),
     route(Verb::Get, "/metrics", Endpoint::Metrics),
     route(Verb::Get, "/ws", Endpoint::Ws),
@@ -130,6 +148,12 @@ pub(crate) fn method_router(verb: Verb, endpoint: Endpoint) -> MethodRouter<AppS
         Endpoint::Proof => on(f, handlers::ledger::proof),
         Endpoint::Validators => on(f, handlers::node::validators),
         Endpoint::Evidence => on(f, handlers::node::evidence),
+        Endpoint::Governance => on(f, handlers::rules::governance),
+        Endpoint::Proposal => on(f, handlers::rules::proposal),
+        Endpoint::Roles => on(f, handlers::rules::roles),
+        Endpoint::AssetControls => on(f, handlers::rules::asset_controls),
+        Endpoint::TierLimits => on(f, handlers::rules::tier_limits),
+        Endpoint::CodeAllowed => on(f, handlers::rules::code_allowed),
         Endpoint::OpenApi => on(f, handlers::meta::openapi),
         Endpoint::Metrics => on(f, handlers::meta::metrics),
         Endpoint::Ws => on(f, ws::ws_upgrade),

@@ -4,6 +4,7 @@ pub(crate) mod blocks;
 pub(crate) mod ledger;
 pub(crate) mod meta;
 pub(crate) mod node;
+pub(crate) mod rules;
 pub(crate) mod tx;
 
 use crate::api::NodeApi;

@@ -3,17 +3,19 @@
 #![allow(dead_code)]
 
 use purse_rpc::model::{
-    AccountInfo, Admission, BalanceInfo, BlockInfo, EvidenceInfo, NodeStatus, QueryResult, StateProofInfo,
-    TxDroppedEvent, TxInfo, ValidatorsInfo, Verdict,
+    role_name, AccountInfo, Admission, AssetControlsInfo, BalanceInfo, BlockInfo, CodeAllowedInfo,
+    EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo, HoldingControlsInfo,
+    NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo, ScheduledValidatorSet,
+    StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxDroppedEvent, TxInfo, ValidatorsInfo, Verdict,
 };
 use purse_rpc::{ApiError, Metrics, NodeApi, NodeEvent, RpcConfig, RpcError, SubmitError};
 use purse_types::state_proof::{state_key_hash, state_leaf_hash, state_value_hash, ProofTerminal};
 use purse_types::{
-    encode, Address, Amount, AssetId, Block, BlockId, ChainId, Coin, Event, Evidence, Hash, Header, Keypair,
-    Payload, Receipt, SignedTransaction, StateProof, Transaction, TxId, TxStatus, Validator, ValidatorSet,
-    Vote, VoteKind,
+    encode, Address, Amount, AssetId, Block, BlockId, ChainId, Coin, Event, Evidence, GovernanceAction, Hash,
+    Header, Keypair, Payload, Receipt, Role, SignedTransaction, StateProof, TierLimits, Transaction, TxId,
+    TxStatus, Validator, ValidatorSet, ValidatorUpdate, Vote, VoteKind,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -78,6 +80,63 @@ pub fn tx_hex(tx: &SignedTransaction) -> String {
     hex::encode(encode(tx))
 }
 
+/// The mock's rules (`GET /governance` and friends). Governance keys: alice and bob, threshold 2, voting
+/// period 100. `Merchant`'s administrator is bob. Alice holds `Merchant`.
+pub const VOTING_PERIOD: u64 = 100;
+/// The open proposal: alice proposes granting bob `Merchant`, created at 1, approved by alice only.
+pub const OPEN_PROPOSAL: Hash = Hash([0x51; 32]);
+/// A passed proposal (tier 1 limits for [`rules_asset`]), passed at height 5.
+pub const PASSED_PROPOSAL: Hash = Hash([0x52; 32]);
+/// The one allow-listed code hash.
+pub const ALLOWED_CODE: Hash = Hash([0xc0; 32]);
+/// Tier 1's limits in [`rules_asset`].
+pub const TIER1_PER_TX: u128 = 100_000;
+pub const TIER1_DAILY: u128 = 500_000;
+
+/// An asset issued by alice: authorization required, freezable, not clawback-enabled. Bob is authorized.
+pub fn rules_asset() -> AssetId {
+    AssetId::new(&alice().public().address(), "EUR")
+}
+
+fn tier1_limits() -> TierLimits {
+    TierLimits { per_tx: Amount(TIER1_PER_TX), daily: Amount(TIER1_DAILY) }
+}
+
+fn open_proposal() -> ProposalInfo {
+    let action = GovernanceAction::GrantRole { account: bob().public().address(), role: Role::Merchant };
+    ProposalInfo {
+        id: OPEN_PROPOSAL,
+        proposer: alice().public().address(),
+        action: GovernanceActionInfo::from(&action),
+        created_height: 1,
+        deadline_height: 1 + VOTING_PERIOD,
+        status: ProposalState::Open,
+        closed_height: None,
+        approvals: 1,
+        rejections: 0,
+        approvers: vec![alice().public()],
+        rejecters: vec![],
+    }
+}
+
+fn passed_proposal() -> ProposalInfo {
+    let action =
+        GovernanceAction::SetTierLimits { tier: 1, asset: rules_asset(), limits: Some(tier1_limits()) };
+    ProposalInfo {
+        id: PASSED_PROPOSAL,
+        proposer: bob().public().address(),
+        action: GovernanceActionInfo::from(&action),
+        created_height: 4,
+        deadline_height: 4 + VOTING_PERIOD,
+        status: ProposalState::Passed,
+        closed_height: Some(5),
+        approvals: 2,
+        rejections: 0,
+        approvers: vec![bob().public(), alice().public()],
+        rejecters: vec![],
+    }
+}
+
 fn validator_keys() -> Vec<Keypair> {
     (10u8..14).map(|i| Keypair::from_seed(&[i; 32])).collect()
 }
@@ -120,6 +179,8 @@ pub struct MockNode {
     pub syncing: AtomicBool,
     pub panic_in_evidence: AtomicBool,
     pub fail_status: AtomicBool,
+    /// The chain has no governance (`GET /governance` answers `"governance": null`).
+    pub no_governance: AtomicBool,
     /// Milliseconds `status` sleeps (to test the request deadline).
     pub status_delay_ms: std::sync::atomic::AtomicU64,
 }
@@ -139,6 +200,7 @@ impl MockNode {
             syncing: AtomicBool::new(false),
             panic_in_evidence: AtomicBool::new(false),
             fail_status: AtomicBool::new(false),
+            no_governance: AtomicBool::new(false),
             status_delay_ms: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -373,6 +435,106 @@ impl NodeApi for MockNode {
             panic!("secret internal detail");
         }
         Ok(vec![EvidenceInfo::from_evidence(&evidence(), Some(4))])
+    }
+
+    fn governance(&self) -> Result<GovernanceInfo, ApiError> {
+        let height = self.height();
+        let governance = (!self.no_governance.load(Ordering::SeqCst)).then(|| GovernanceConfigInfo {
+            keys: vec![alice().public(), bob().public()],
+            threshold: 2,
+            voting_period: VOTING_PERIOD,
+        });
+        let added = validator_set()
+            .apply(&[ValidatorUpdate { public_key: Keypair::from_seed(&[14; 32]).public(), power: 5 }])
+            .unwrap();
+        let role_admins: BTreeMap<String, Option<Address>> = Role::ALL
+            .iter()
+            .map(|r| (role_name(*r), (*r == Role::Merchant).then(|| bob().public().address())))
+            .collect();
+        Ok(GovernanceInfo {
+            height,
+            governance,
+            open_deployment: false,
+            params: ParamsInfo {
+                fee_base: Amount(1_000),
+                fee_per_byte: Amount(1),
+                max_block_bytes: 4 * 1024 * 1024,
+                max_block_txs: 20_000,
+                fee_per_kfuel: Amount(1),
+                max_tx_fuel: 100_000_000,
+                max_block_fuel: 2_000_000_000,
+            },
+            validator_schedule: vec![
+                ScheduledValidatorSet::from_set(0, &validator_set()),
+                ScheduledValidatorSet::from_set(height + 2, &added),
+            ],
+            role_admins,
+            open_proposals: vec![open_proposal()],
+        })
+    }
+
+    fn proposal(&self, id: &Hash) -> Result<Option<ProposalInfo>, ApiError> {
+        Ok(match *id {
+            OPEN_PROPOSAL => Some(open_proposal()),
+            PASSED_PROPOSAL => Some(passed_proposal()),
+            _ => None,
+        })
+    }
+
+    fn roles(&self, address: &Address) -> Result<RolesInfo, ApiError> {
+        let holds = |a: &Keypair| *address == a.public().address();
+        Ok(RolesInfo {
+            address: *address,
+            height: self.height(),
+            roles: if holds(&alice()) { vec![role_name(Role::Merchant)] } else { vec![] },
+            administers: if holds(&bob()) { vec![role_name(Role::Merchant)] } else { vec![] },
+        })
+    }
+
+    fn asset_controls(
+        &self,
+        asset: &AssetId,
+        holder: Option<&Address>,
+    ) -> Result<Option<AssetControlsInfo>, ApiError> {
+        let (issuer, flags) = if *asset == rules_asset() {
+            (alice().public().address(), (true, true, false))
+        } else if *asset == AssetId::native() {
+            (Address::system("native"), (false, false, false))
+        } else {
+            return Ok(None);
+        };
+        let holding = holder.map(|h| HoldingControlsInfo {
+            holder: *h,
+            authorized: *asset == rules_asset() && *h == bob().public().address(),
+            frozen: false,
+        });
+        Ok(Some(AssetControlsInfo {
+            asset: *asset,
+            height: self.height(),
+            issuer,
+            authorization_required: flags.0,
+            freezable: flags.1,
+            clawback_enabled: flags.2,
+            frozen: false,
+            holding,
+        }))
+    }
+
+    fn tier_limits(&self, tier: u8, asset: &AssetId) -> Result<Option<TierLimitsQueryInfo>, ApiError> {
+        if *asset != rules_asset() && *asset != AssetId::native() {
+            return Ok(None);
+        }
+        let limits = (tier == 1 && *asset == rules_asset()).then(|| TierLimitsInfo::from(&tier1_limits()));
+        Ok(Some(TierLimitsQueryInfo { tier, asset: *asset, height: self.height(), limits }))
+    }
+
+    fn code_allowed(&self, code_hash: &Hash) -> Result<CodeAllowedInfo, ApiError> {
+        Ok(CodeAllowedInfo {
+            code_hash: *code_hash,
+            height: self.height(),
+            allowed: *code_hash == ALLOWED_CODE,
+            open_deployment: false,
+        })
     }
 
     fn metrics(&self) -> &Metrics {

@@ -373,7 +373,9 @@ async fn every_route_is_served() {
             .replace("{height}", "1")
             .replace("{hash}", &Hash([1; 32]).to_hex())
             .replace("{address}", &alice().public().address().to_string())
-            .replace("{key}", "00");
+            .replace("{key}", "00")
+            .replace("{tier}", "1")
+            .replace("{asset}", &rules_asset().to_hex());
         let resp = c.request(r.verb.method(), s.url(&path)).send().await.unwrap();
         let status = resp.status().as_u16();
         let code = if status >= 400 {

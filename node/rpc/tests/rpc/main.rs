@@ -8,4 +8,5 @@ mod common;
 mod http;
 mod metrics;
 mod openapi;
+mod rules;
 mod ws;

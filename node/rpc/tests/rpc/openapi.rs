@@ -105,10 +105,35 @@ fn document_is_valid_and_matches_the_route_table() {
         purse_rpc::ROUTES.iter().map(|r| (r.verb.as_lower().to_string(), r.path.to_string())).collect();
     assert_eq!(operations(&doc), routes);
     // The error body schema is published, and the key response types are described.
-    for schema in ["ErrorBody", "NodeStatus", "SubmitTxResponse", "ValidateTxResponse", "TxInfo", "BlockInfo"]
-    {
+    for schema in [
+        "ErrorBody",
+        "NodeStatus",
+        "SubmitTxResponse",
+        "ValidateTxResponse",
+        "TxInfo",
+        "BlockInfo",
+        "GovernanceInfo",
+        "ProposalInfo",
+        "GovernanceActionInfo",
+        "RolesInfo",
+        "AssetControlsInfo",
+        "TierLimitsQueryInfo",
+        "CodeAllowedInfo",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    // Fields that are `null` rather than absent are required (always present).
+    for (schema, field) in [
+        ("GovernanceInfo", "governance"),
+        ("TierLimitsQueryInfo", "limits"),
+        ("ProposalInfo", "closed_height"),
+    ] {
+        let required = doc["components"]["schemas"][schema]["required"].as_array().unwrap();
+        assert!(required.iter().any(|f| f == field), "{schema}.{field} is required");
+    }
+    // The optional `holder` query parameter of the asset controls is documented.
+    let params = doc["paths"]["/asset/{id}/controls"]["get"]["parameters"].as_array().unwrap();
+    assert!(params.iter().any(|p| p["name"] == "holder" && p["in"] == "query" && p["required"] != true));
     let status = &doc["components"]["schemas"]["NodeStatus"]["properties"];
     for field in ["chain_id", "height", "latest_block_hash", "peers"] {
         assert!(status[field].is_object(), "NodeStatus.{field}");
@@ -141,6 +166,15 @@ async fn responses_carry_the_documented_required_fields() {
         ("/validators".to_string(), "ValidatorsInfo"),
         ("/evidence".to_string(), "EvidenceList"),
         (format!("/proof/{}", hex::encode(PROOF_KEY)), "StateProofInfo"),
+        ("/governance".to_string(), "GovernanceInfo"),
+        (format!("/proposal/{OPEN_PROPOSAL}"), "ProposalInfo"),
+        (format!("/roles/{}", alice().public().address()), "RolesInfo"),
+        (
+            format!("/asset/{}/controls?holder={}", rules_asset().to_hex(), bob().public().address()),
+            "AssetControlsInfo",
+        ),
+        (format!("/tier/2/limits/{}", rules_asset().to_hex()), "TierLimitsQueryInfo"),
+        (format!("/code/{ALLOWED_CODE}/allowed"), "CodeAllowedInfo"),
         ("/nope".to_string(), "ErrorBody"),
     ] {
         let v: Value = reqwest::get(s.url(&path)).await.unwrap().json().await.unwrap();
