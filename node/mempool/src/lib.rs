@@ -31,11 +31,15 @@
 //! recipient's *pending* balance). A second debit proved against an already-spent balance version is
 //! `confidential_stale_balance`.
 //!
+//! The chain's permission rules (frozen assets and holdings, authorization, registered recipients, tier limits
+//! with the daily total counting pending transactions) are judged at admission with the runtime's own checks.
+//!
 //! See `docs/mempool.md` for the rules, reason codes, lifecycle and bounds.
 
 mod confidential;
 pub mod config;
 pub mod debits;
+mod permits;
 pub mod pool;
 pub mod reason;
 

@@ -4,6 +4,7 @@
 use crate::confidential::{self, Effect};
 use crate::config::{PoolConfig, DROP_LOG_CAPACITY, MAX_EVICTION_SENDERS};
 use crate::debits::{Debit, DebitPolicy, Debits, StandardDebits};
+use crate::permits;
 use crate::reason::{DropReason, MempoolError, Reason, Verdict};
 use purse_runtime::schema::{self, ChainRecord};
 use purse_runtime::{native, BlockState, ExecError, Params, RuntimeError, StateRead};
@@ -174,7 +175,16 @@ pub struct Mempool<S, P = StandardDebits> {
     dropped: VecDeque<(TxId, DropReason)>,
 }
 
-fn exec_err(e: ExecError) -> MempoolError {
+/// Σ of the tier-limited amounts of `asset` in `entries`.
+fn limited_sum(entries: &[&Entry], asset: &AssetId) -> u128 {
+    entries
+        .iter()
+        .flat_map(|e| permits::limited(&e.tx.tx))
+        .filter(|(a, _)| a == asset)
+        .fold(0u128, |acc, (_, n)| acc.saturating_add(n))
+}
+
+pub(crate) fn exec_err(e: ExecError) -> MempoolError {
     match e {
         ExecError::Runtime(e) => MempoolError::Runtime(e),
         // Reads never fail with a transaction error; treat one as corrupt state rather than panic.
@@ -542,6 +552,16 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
                 }
             }
         }
+        // The chain's rules: freezes, authorization, registered recipients, tier limits (pending included).
+        if !matches!(slot, Slot::Queue { .. }) {
+            let others: Vec<&Entry> = cached
+                .map(|s| s.pending.iter().filter(|e| old.is_none_or(|o| o.id != e.id)).collect())
+                .unwrap_or_default();
+            let day = purse_runtime::permissions::day_of(self.time_ms);
+            if let Err(r) = permits::check(&self.state, t, |a| limited_sum(&others, a), day)? {
+                return Ok(Err(r));
+            }
+        }
         // Confidential proofs, against the sender's confidential account after its earlier pending transactions.
         let mut conf = None;
         let is_conf = confidential::touched_asset(t).is_some() || old.is_some_and(|o| o.conf.is_some());
@@ -712,8 +732,12 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
                 return Ok(Err((e, r)));
             }
         }
+        let earlier: Vec<&Entry> = s.pending.iter().collect();
+        let day = purse_runtime::permissions::day_of(self.time_ms);
+        if let Err(r) = permits::check(&self.state, t, |a| limited_sum(&earlier, a), day)? {
+            return Ok(Err((e, r)));
+        }
         if confidential::touched_asset(&e.tx.tx).is_some() {
-            let earlier: Vec<&Entry> = s.pending.iter().collect();
             match self.check_confidential(&e.tx.tx, &earlier, e.conf.as_deref())? {
                 Ok(conf) => e.conf = conf.map(Box::new),
                 Err(r) => return Ok(Err((e, r))),

@@ -148,6 +148,40 @@ pub enum Reason {
     /// same sender proved against.
     #[error("replacement would invalidate later pending confidential transactions of the sender")]
     ConfidentialReplacementConflict,
+    /// The asset, or the sender's or recipient's holding of it, is frozen by its issuer.
+    #[error("{0}")]
+    Frozen(String),
+    /// The asset requires authorization and its issuer has not authorized the recipient.
+    #[error("{0} is not authorized to hold the asset")]
+    HolderNotAuthorized(String),
+    /// The recipient is neither a registered account nor a contract.
+    #[error("recipient {0} is not a registered account")]
+    UnknownRecipient(String),
+    /// The amount is above the sender's tier limit per transaction for the asset.
+    #[error("amount {amount} of asset {asset} is above the tier's per-transaction limit {limit}")]
+    TxLimitExceeded {
+        /// The asset.
+        asset: AssetId,
+        /// The per-transaction limit.
+        limit: u128,
+        /// This transaction's limited amount of the asset.
+        amount: u128,
+    },
+    /// The amount would take the sender's day total of the asset (committed, plus its pending transactions)
+    /// above its tier's daily limit.
+    #[error(
+        "asset {asset}: {spent} spent today (pending included) + {amount} is above the daily limit {limit}"
+    )]
+    DailyLimitExceeded {
+        /// The asset.
+        asset: AssetId,
+        /// The daily limit.
+        limit: u128,
+        /// Spent today: committed plus the sender's other pending transactions.
+        spent: u128,
+        /// This transaction's limited amount of the asset.
+        amount: u128,
+    },
 }
 
 impl Reason {
@@ -180,11 +214,16 @@ impl Reason {
             Reason::ConfidentialStaleBalance => "confidential_stale_balance",
             Reason::ConfidentialPendingChanged { .. } => "confidential_pending_changed",
             Reason::ConfidentialReplacementConflict => "confidential_replacement_conflict",
+            Reason::Frozen(_) => "frozen",
+            Reason::HolderNotAuthorized(_) => "holder_not_authorized",
+            Reason::UnknownRecipient(_) => "unknown_recipient",
+            Reason::TxLimitExceeded { .. } => "tx_limit_exceeded",
+            Reason::DailyLimitExceeded { .. } => "daily_limit_exceeded",
         }
     }
 
     /// Every code, in declaration order (for documentation and tests).
-    pub const ALL_CODES: [&'static str; 26] = [
+    pub const ALL_CODES: [&'static str; 31] = [
         "bad_signature",
         "too_large",
         "wrong_chain",
@@ -211,6 +250,11 @@ impl Reason {
         "confidential_stale_balance",
         "confidential_pending_changed",
         "confidential_replacement_conflict",
+        "frozen",
+        "holder_not_authorized",
+        "unknown_recipient",
+        "tx_limit_exceeded",
+        "daily_limit_exceeded",
     ];
 }
 

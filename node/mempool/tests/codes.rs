@@ -36,6 +36,11 @@ fn reason_codes_are_stable_and_distinct() {
         (Reason::ConfidentialStaleBalance, "confidential_stale_balance"),
         (Reason::ConfidentialPendingChanged { expected: 1, actual: 0 }, "confidential_pending_changed"),
         (Reason::ConfidentialReplacementConflict, "confidential_replacement_conflict"),
+        (Reason::Frozen("x".into()), "frozen"),
+        (Reason::HolderNotAuthorized("x".into()), "holder_not_authorized"),
+        (Reason::UnknownRecipient("x".into()), "unknown_recipient"),
+        (Reason::TxLimitExceeded { asset: a, limit: 1, amount: 2 }, "tx_limit_exceeded"),
+        (Reason::DailyLimitExceeded { asset: a, limit: 3, spent: 2, amount: 2 }, "daily_limit_exceeded"),
     ];
     for (r, code) in &all {
         assert_eq!(r.code(), *code);

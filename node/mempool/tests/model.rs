@@ -17,7 +17,12 @@ const ACCOUNTS: u8 = 4;
 const NATIVE: u128 = 40_000;
 const USD_EACH: u128 = 1_000;
 /// Receipt codes that must never appear for a transaction the pool admitted.
-const FORBIDDEN: [&str; 9] = [
+const FORBIDDEN: [&str; 14] = [
+    "unknown_recipient",
+    "frozen",
+    "holder_not_authorized",
+    "tx_limit_exceeded",
+    "daily_limit_exceeded",
     "insufficient_funds",
     "cannot_pay_fee",
     "bad_nonce",
@@ -120,6 +125,17 @@ impl Model {
         Ok(())
     }
 
+    /// The chain's rules that apply here (no freezes or limits in this model's genesis): a transfer or mint
+    /// needs a registered recipient.
+    fn rules(&self, tx: &SignedTransaction) -> Result<(), &'static str> {
+        match &tx.tx.payload {
+            Payload::Transfer { to, .. } | Payload::Mint { to, .. } if self.account(to).is_none() => {
+                Err("unknown_recipient")
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn recheck(&self, tx: &SignedTransaction, others: &[SignedTransaction]) -> Result<(), &'static str> {
         if tx.tx.expiry_height < self.height + 1 {
             return Err("expired");
@@ -127,7 +143,8 @@ impl Model {
         if tx.tx.max_fee.0 < fee(tx) {
             return Err("fee_too_low");
         }
-        self.funds(tx, others)
+        self.funds(tx, others)?;
+        self.rules(tx)
     }
 
     fn admit(&mut self, tx: SignedTransaction) -> &'static str {
@@ -174,7 +191,7 @@ impl Model {
             self.future.entry(t.sender).or_default().insert(t.nonce, tx);
             return "queued";
         }
-        if let Err(c) = self.funds(&tx, &pend) {
+        if let Err(c) = self.funds(&tx, &pend).and_then(|()| self.rules(&tx)) {
             return c;
         }
         let sender = t.sender;

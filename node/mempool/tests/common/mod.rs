@@ -40,6 +40,16 @@ pub fn apply(map: &mut Map, overlay: &Overlay) {
 
 /// Accounts 1..=n with `native_balance` each; account 1 issues USD.
 pub fn genesis(n: u8, native_balance: u128) -> Map {
+    genesis_with(n, native_balance, AssetFlags::default(), GovernanceGenesis::default())
+}
+
+/// [`genesis`] with USD created with `usd_flags` and the given governance section (tier limits, …).
+pub fn genesis_with(
+    n: u8,
+    native_balance: u128,
+    usd_flags: AssetFlags,
+    governance: GovernanceGenesis,
+) -> Map {
     let g = Genesis {
         chain_id: chain(),
         genesis_time_ms: 0,
@@ -56,10 +66,10 @@ pub fn genesis(n: u8, native_balance: u128) -> Map {
             symbol: "USD".into(),
             decimals: 2,
             issuer: addr(ISSUER),
-            flags: AssetFlags::default(),
+            flags: usd_flags,
         }],
         params: Params::default(),
-        governance: Default::default(),
+        governance,
     };
     let mut map = Map::new();
     let overlay = g.build_state(&map).unwrap();
