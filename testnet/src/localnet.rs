@@ -126,6 +126,7 @@ pub fn genesis(keys: &Keys) -> Result<Genesis, TestnetError> {
             flags: AssetFlags { authorization_required: false, freezable: true, clawback_enabled: false },
         }],
         params: Params::default(),
+        contracts: Vec::new(),
         // A research net: governance by the governors, and open deployment (the scenario deploys the loyalty
         // contract). Production chains keep the default, an allow-list of code hashes (docs/governance.md).
         governance: GovernanceGenesis {

@@ -167,6 +167,29 @@ pub enum GenesisCmd {
         #[arg(long)]
         clawback: bool,
     },
+    /// Add a contract deployed at genesis (trusted: no deployment allow-list) to a genesis file; prints its
+    /// address.
+    AddContract {
+        /// The genesis file.
+        #[arg(long)]
+        file: PathBuf,
+        /// The contract's wasm module.
+        #[arg(long)]
+        wasm: PathBuf,
+        /// The deploying account (`purse1…`), a genesis account. Its k-th genesis contract (from 0) is at the
+        /// address its Deploy transaction with nonce k would get.
+        #[arg(long)]
+        deployer: String,
+        /// Who may upgrade the contract (`purse1…`); without it the contract is immutable.
+        #[arg(long)]
+        admin: Option<String>,
+        /// Arguments of `init`, hex (borsh by convention); empty by default.
+        #[arg(long, default_value = "")]
+        init_args: String,
+        /// Fuel the deploy may use (at most the genesis `params.max_tx_fuel`).
+        #[arg(long, default_value_t = purse_runtime::DEFAULT_GENESIS_CONTRACT_FUEL)]
+        fuel_limit: u64,
+    },
     /// Check a genesis file and print a summary (with the genesis hash every validator must agree on).
     Show {
         /// The genesis file.
@@ -349,6 +372,21 @@ fn genesis(cmd: GenesisCmd) -> Result<()> {
             print!("{}", genesis_cmd::summary(&g));
             Ok(())
         }
+        GenesisCmd::AddContract { file, wasm, deployer, admin, init_args, fuel_limit } => {
+            let parse =
+                |what: &str, s: &str| purse_types::Address::parse(s).with_context(|| format!("{what} {s:?}"));
+            let contract = purse_runtime::GenesisContract {
+                code: genesis_cmd::read_wasm(&wasm)?,
+                init_args: genesis_cmd::parse_hex(&init_args)?,
+                admin: admin.as_deref().map(|a| parse("admin", a)).transpose()?,
+                deployer: parse("deployer", &deployer)?,
+                fuel_limit,
+            };
+            let (g, address) = genesis_cmd::add_contract(&file, contract)?;
+            print!("{}", genesis_cmd::summary(&g));
+            println!("contract address: {address}");
+            Ok(())
+        }
         GenesisCmd::Show { file } => {
             print!("{}", genesis_cmd::summary(&genesis_cmd::read(&file)?));
             Ok(())
@@ -410,6 +448,55 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn genesis_add_contract_command_appends_a_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("genesis.json");
+        let v = purse_types::Keypair::from_seed(&[1; 32]).public();
+        let a = purse_types::Keypair::from_seed(&[3; 32]).public();
+        let g = genesis_cmd::new_genesis(
+            "purse-test",
+            vec![genesis_cmd::parse_validator(&v.to_hex()).unwrap()],
+            vec![genesis_cmd::parse_account(&format!("{}:1000", a.to_hex())).unwrap()],
+            Some(5),
+        )
+        .unwrap();
+        genesis_cmd::write(&file, &g).unwrap();
+        let wasm = dir.path().join("counter.wasm");
+        std::fs::write(&wasm, genesis_cmd::tests::counter_wasm()).unwrap();
+        let deployer = a.address().to_string();
+        let args = |init_args: &str| {
+            Cli::try_parse_from([
+                "purse",
+                "genesis",
+                "add-contract",
+                "--file",
+                file.to_str().unwrap(),
+                "--wasm",
+                wasm.to_str().unwrap(),
+                "--deployer",
+                &deployer,
+                "--admin",
+                &deployer,
+                "--init-args",
+                init_args,
+                "--fuel-limit",
+                "20000000",
+            ])
+            .unwrap()
+        };
+        run(args("0700000000000000")).unwrap();
+        let g = genesis_cmd::read(&file).unwrap();
+        assert_eq!(g.contracts().len(), 1);
+        let c = &g.contracts()[0];
+        assert_eq!(c.init_args, 7u64.to_le_bytes().to_vec());
+        assert_eq!((c.admin, c.deployer, c.fuel_limit), (Some(a.address()), a.address(), 20_000_000));
+        assert_eq!(g.contract_addresses(), vec![purse_types::Address::contract(&a.address(), 0)]);
+        // A failing `init` (the counter needs its start value) is refused and the file keeps one contract.
+        assert!(run(args("")).is_err());
+        assert_eq!(genesis_cmd::read(&file).unwrap().contracts().len(), 1);
     }
 
     #[test]

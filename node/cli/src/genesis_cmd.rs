@@ -1,8 +1,9 @@
 //! `purse genesis`: writing and editing the genesis document (the JSON form of `purse_runtime::Genesis`).
 
 use anyhow::{bail, Context, Result};
-use purse_runtime::{Genesis, GenesisAccount, GenesisAsset, Params};
+use purse_runtime::{Genesis, GenesisAccount, GenesisAsset, GenesisContract, Params};
 use purse_types::{Address, Amount, AssetFlags, ChainId, PublicKey, Role, Validator};
+use purse_vm::{Vm, VmConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -70,19 +71,26 @@ pub fn new_genesis(
         accounts,
         assets: Vec::new(),
         params: Params::default(),
+        contracts: Vec::new(),
         governance: Default::default(),
     };
     check(&genesis)?;
     Ok(genesis)
 }
 
-/// Checks a genesis document completely: by building its state over an empty store.
+/// Checks a genesis document completely: by building its state over an empty store (deploying its contracts,
+/// if any, on a VM with the chain's default configuration).
 pub fn check(genesis: &Genesis) -> Result<()> {
     if genesis.validators.is_empty() {
         bail!("genesis needs at least one validator");
     }
     let empty: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    genesis.build_state(&empty).context("invalid genesis")?;
+    if genesis.contracts().is_empty() {
+        genesis.build_state(&empty).context("invalid genesis")?;
+    } else {
+        let vm = Vm::new(VmConfig::default()).context("starting the contract VM")?;
+        genesis.build_state_with(&empty, &vm).context("invalid genesis")?;
+    }
     Ok(())
 }
 
@@ -149,6 +157,36 @@ pub fn add_asset(
     Ok(g)
 }
 
+/// Adds a contract deployed at genesis to the genesis file at `path` (the whole genesis is built, so code that
+/// does not deploy or an `init` that fails is refused here). Returns the genesis and the contract's address.
+pub fn add_contract(path: &Path, contract: GenesisContract) -> Result<(Genesis, Address)> {
+    let mut g = read(path)?;
+    g.contracts.push(contract);
+    let address = g
+        .contract_addresses()
+        .last()
+        .copied()
+        .context("the contract list is empty after adding a contract")?;
+    write(path, &g)?;
+    Ok((g, address))
+}
+
+/// Reads a wasm module for `add-contract` (refusing files above the VM's code size limit before reading them).
+pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
+    let max = purse_vm::Limits::default().max_code_size;
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.len() > max as u64 {
+        bail!("{} is larger than the contract code limit of {max} bytes", path.display());
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Parses hex bytes (`--init-args`; an optional `0x` prefix, empty for none).
+pub fn parse_hex(s: &str) -> Result<Vec<u8>> {
+    let s = s.trim();
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).with_context(|| format!("hex bytes {s:?}"))
+}
+
 /// A short human-readable summary.
 pub fn summary(g: &Genesis) -> String {
     let mut s = format!(
@@ -169,11 +207,21 @@ pub fn summary(g: &Genesis) -> String {
     for a in &g.assets {
         s.push_str(&format!("  {} ({} decimals) issuer {}\n", a.symbol, a.decimals, a.issuer));
     }
+    s.push_str(&format!("contracts:  {}\n", g.contracts().len()));
+    for (c, address) in g.contracts().iter().zip(g.contract_addresses()) {
+        s.push_str(&format!(
+            "  {address} code {} ({} bytes) deployer {} admin {}\n",
+            c.code_hash(),
+            c.code.len(),
+            c.deployer,
+            c.admin.map_or_else(|| "none".to_string(), |a| a.to_string())
+        ));
+    }
     s
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use purse_types::Keypair;
 
@@ -214,6 +262,72 @@ mod tests {
             AssetFlags::default()
         )
         .is_err());
+    }
+
+    /// The built `counter` example contract (`bash scripts/build-contracts`).
+    pub(crate) fn counter_wasm() -> Vec<u8> {
+        let dir = std::env::var_os("PURSE_CONTRACT_ARTIFACTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/artifacts"));
+        std::fs::read(dir.join("counter.wasm"))
+            .expect("build the contracts first: bash scripts/build-contracts")
+    }
+
+    #[test]
+    fn add_contract_deploys_at_genesis_and_refuses_contracts_that_do_not_deploy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genesis.json");
+        let v = Keypair::from_seed(&[1; 32]).public();
+        let a = Keypair::from_seed(&[3; 32]).public();
+        let g = new_genesis(
+            "purse-test",
+            vec![parse_validator(&v.to_hex()).unwrap()],
+            vec![parse_account(&format!("{}:1000", a.to_hex())).unwrap()],
+            Some(5),
+        )
+        .unwrap();
+        write(&path, &g).unwrap();
+        let wasm = dir.path().join("counter.wasm");
+        std::fs::write(&wasm, counter_wasm()).unwrap();
+        let contract = GenesisContract {
+            code: read_wasm(&wasm).unwrap(),
+            init_args: parse_hex("0x0500000000000000").unwrap(),
+            admin: Some(a.address()),
+            deployer: a.address(),
+            fuel_limit: purse_runtime::DEFAULT_GENESIS_CONTRACT_FUEL,
+        };
+
+        // The k-th contract of a deployer is at Address::contract(deployer, k).
+        let (g, first) = add_contract(&path, contract.clone()).unwrap();
+        assert_eq!(first, Address::contract(&a.address(), 0));
+        let (g2, second) = add_contract(&path, contract.clone()).unwrap();
+        assert_eq!(second, Address::contract(&a.address(), 1));
+        assert_eq!(g2.contracts().len(), 2);
+        assert_eq!(&g2.contracts()[0], &g.contracts()[0]);
+        assert_eq!(read(&path).unwrap(), g2);
+        let s = summary(&g2);
+        assert!(s.contains("contracts:  2"), "{s}");
+        assert!(s.contains(&first.to_string()) && s.contains(&second.to_string()), "{s}");
+        assert!(s.contains(&contract.code_hash().to_string()), "{s}");
+
+        // Refused at once, the file untouched: code that is not wasm, an `init` that fails, an unknown deployer.
+        let before = std::fs::read(&path).unwrap();
+        let not_wasm = GenesisContract { code: b"not wasm".to_vec(), ..contract.clone() };
+        let err = format!("{:#}", add_contract(&path, not_wasm).unwrap_err());
+        assert!(err.contains("invalid_code"), "{err}");
+        let no_init_args = GenesisContract { init_args: Vec::new(), ..contract.clone() };
+        let err = format!("{:#}", add_contract(&path, no_init_args).unwrap_err());
+        assert!(err.contains("deploy failed"), "{err}");
+        let stranger = Keypair::from_seed(&[9; 32]).public().address();
+        let err = format!(
+            "{:#}",
+            add_contract(&path, GenesisContract { deployer: stranger, ..contract }).unwrap_err()
+        );
+        assert!(err.contains("not a genesis account"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        assert!(parse_hex("").unwrap().is_empty());
+        assert!(parse_hex("0xzz").is_err());
     }
 
     #[test]

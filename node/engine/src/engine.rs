@@ -169,11 +169,18 @@ pub fn genesis_hash(genesis: &Genesis) -> Hash {
 }
 
 /// The block record of height 0 a store initialised from `genesis` holds (its id is [`genesis_hash`], its root
-/// the genesis state's): the anchor a state-synced store needs besides the snapshot's own block.
+/// the genesis state's): the anchor a state-synced store needs besides the snapshot's own block. A genesis
+/// that deploys contracts is built on a VM with the chain's default configuration.
 pub fn genesis_record(genesis: &Genesis) -> Result<CommitBundle, EngineError> {
-    let state =
-        purse_state::StateDb::open(purse_state::MemoryStore::new(), purse_state::StateConfig::default())?;
-    let overlay = genesis.build_state(&state)?;
+    let store = Arc::new(purse_state::MemoryStore::new());
+    let state = purse_state::StateDb::open(store, purse_state::StateConfig::default())?;
+    let overlay = if genesis.contracts().is_empty() {
+        genesis.build_state(&state)?
+    } else {
+        let vm =
+            purse_vm::Vm::new(purse_vm::VmConfig::default()).map_err(|e| EngineError::Vm(e.to_string()))?;
+        genesis.build_state_with(&state.view(), &vm)?
+    };
     let prepared = state.prepare_commit(0, &overlay)?;
     Ok(genesis_bundle(genesis, prepared.root))
 }
@@ -201,8 +208,10 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         config: EngineConfig,
         events: Option<SyncSender<EngineEvent>>,
     ) -> Result<Self, EngineError> {
+        // One VM for the node: it deploys the genesis contracts (a fresh store) and then runs every block.
+        let vm = purse_vm::Vm::new(config.vm.clone()).map_err(|e| EngineError::Vm(e.to_string()))?;
         if storage.head().is_none() {
-            let overlay = genesis.build_state(storage.state())?;
+            let overlay = genesis.build_state_with(&storage.state().view(), &vm)?;
             let prepared = storage.state().prepare_commit(0, &overlay)?;
             storage.commit_block(genesis_bundle(genesis, prepared.root), prepared)?;
         } else if storage.block_info(0)?.map(|b| b.block_hash) != Some(genesis_hash(genesis)) {
@@ -223,7 +232,6 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             _ => (0, genesis.genesis_time_ms),
         };
         let pool = Mempool::new(storage.state().view(), head_height, head_time, config.pool)?;
-        let vm = purse_vm::Vm::new(config.vm.clone()).map_err(|e| EngineError::Vm(e.to_string()))?;
         let mut engine = Engine {
             chain_id: genesis.chain_id.clone(),
             key,

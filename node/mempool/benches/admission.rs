@@ -42,6 +42,7 @@ fn state(keys: &[Keypair]) -> Map {
             .collect(),
         assets: vec![],
         params: Params::default(),
+        contracts: Vec::new(),
         governance: Default::default(),
     };
     let mut map = Map::new();

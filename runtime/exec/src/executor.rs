@@ -3,6 +3,7 @@
 use crate::confidential::{self, Proofs};
 use crate::contracts::{self, ContractPayload, ContractView};
 use crate::error::{ExecError, RuntimeError, TxError};
+use crate::genesis::Genesis;
 use crate::native;
 use crate::params::Params;
 use crate::schema::{self, AccountRecord, ChainRecord};
@@ -93,6 +94,16 @@ impl Runtime {
     /// The contract VM.
     pub fn vm(&self) -> &Vm {
         &self.vm
+    }
+
+    /// The state writes of `genesis` (height 0) over an empty `base`, its contracts deployed on this runtime's
+    /// VM ([`Genesis::build_state_with`]).
+    pub fn genesis_state<R: StateRead + Clone + Send + Sync + 'static>(
+        &self,
+        genesis: &Genesis,
+        base: &R,
+    ) -> Result<Overlay, RuntimeError> {
+        genesis.build_state_with(base, &self.vm)
     }
 
     /// Executes `txs` in order on top of `base`. Transaction failures become receipts; only a broken store

@@ -94,6 +94,7 @@ impl Chain {
                 flags: AssetFlags::default(),
             }],
             params: Params::default(),
+            contracts: Vec::new(),
             governance: GovernanceGenesis::default(),
         };
         let mut map = Map::new();

@@ -42,6 +42,7 @@ fn genesis(n: u8) -> Map {
             .collect(),
         assets: vec![],
         params: Params::default(),
+        contracts: Vec::new(),
         governance: GovernanceGenesis::default(),
     };
     let mut map = Map::new();
@@ -240,6 +241,7 @@ fn genesis_rejects_duplicates_and_bad_params() {
         ],
         assets: vec![],
         params: Params::default(),
+        contracts: Vec::new(),
         governance: GovernanceGenesis::default(),
     };
     assert!(g.build_state(&Map::new()).is_err());

@@ -69,6 +69,7 @@ pub fn genesis_with(
             flags: usd_flags,
         }],
         params: Params::default(),
+        contracts: Vec::new(),
         governance,
     };
     let mut map = Map::new();

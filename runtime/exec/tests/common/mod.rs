@@ -99,6 +99,7 @@ pub fn genesis() -> Genesis {
             asset("PLAIN", AssetFlags::default()),
         ],
         params: Params::default(),
+        contracts: Vec::new(),
         governance: GovernanceGenesis {
             keys: GOV.iter().map(|i| key(*i).public()).collect(),
             threshold: THRESHOLD,
