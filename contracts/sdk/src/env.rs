@@ -117,6 +117,31 @@ pub fn balance(account: &Address, asset: &AssetId) -> u128 {
     u128::from_le_bytes(out)
 }
 
+/// A chain role (docs/governance.md), numbered as the chain numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Role {
+    /// Registers accounts and sets their KYC tier.
+    OnboardingAuthority = 0,
+    /// Creates and controls assets.
+    AssetIssuer = 1,
+    /// A merchant.
+    Merchant = 2,
+    /// A token service provider.
+    TokenServiceProvider = 3,
+    /// An exchange operator.
+    ExchangeOperator = 4,
+    /// Publishes exchange rates.
+    RateFeed = 5,
+    /// Reads any account's history.
+    Auditor = 6,
+}
+
+/// Whether `account` holds `role` on chain (granted by governance or the role's administrator).
+pub fn has_role(account: &Address, role: Role) -> bool {
+    unsafe { sys::has_role(account.0.as_ptr(), role as u32) == 1 }
+}
+
 /// Why a transfer failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TransferError {

@@ -31,6 +31,8 @@ extern "C" {
     pub fn balance(account_ptr: *const u8, asset_ptr: *const u8, out: *mut u8);
     pub fn transfer(to_ptr: *const u8, asset_ptr: *const u8, amount_ptr: *const u8) -> u32;
 
+    pub fn has_role(account_ptr: *const u8, role: u32) -> u32;
+
     pub fn call(addr_ptr: *const u8, method_ptr: *const u8, method_len: u32, args_ptr: *const u8, args_len: u32, fuel: i64)
         -> i64;
 
@@ -64,6 +66,7 @@ mod native {
     pub unsafe fn emit_event(tp: *const u8, tl: u32, dp: *const u8, dl: u32) { unavailable() }
     pub unsafe fn balance(a: *const u8, s: *const u8, out: *mut u8) { unavailable() }
     pub unsafe fn transfer(to: *const u8, s: *const u8, amount: *const u8) -> u32 { unavailable() }
+    pub unsafe fn has_role(a: *const u8, role: u32) -> u32 { unavailable() }
     pub unsafe fn call(a: *const u8, m: *const u8, ml: u32, ap: *const u8, al: u32, fuel: i64) -> i64 { unavailable() }
     pub unsafe fn blake3(p: *const u8, l: u32, out: *mut u8) { unavailable() }
     pub unsafe fn ed25519_verify(k: *const u8, m: *const u8, ml: u32, s: *const u8) -> u32 { unavailable() }

@@ -14,7 +14,7 @@
 //! ```
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use purse_types::{Address, Amount, AssetId, Domain, Event, Hash, Hasher};
+use purse_types::{Address, Amount, AssetId, Domain, Event, Hash, Hasher, Role};
 use purse_vm::{
     Action, ContractInfo, ContractState, Env, ExecError, Outcome, StateDiff, StateError, Vm, VmConfig,
 };
@@ -40,9 +40,16 @@ pub struct MemState {
     pub codes: BTreeMap<Hash, Arc<[u8]>>,
     /// Contract records.
     pub contracts: BTreeMap<Address, ContractInfo>,
+    /// Roles held (granted with [`MemState::grant_role`]).
+    pub roles: std::collections::BTreeSet<(Address, Role)>,
 }
 
 impl MemState {
+    /// Gives `account` the role `role` (as governance or the role's administrator would).
+    pub fn grant_role(&mut self, account: Address, role: Role) {
+        self.roles.insert((account, role));
+    }
+
     /// Applies a successful execution's writes.
     pub fn apply(&mut self, diff: &StateDiff) {
         for (hash, code) in &diff.codes {
@@ -113,6 +120,10 @@ impl ContractState for MemState {
 
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
         Ok(self.contracts.get(address).cloned())
+    }
+
+    fn has_role(&self, account: &Address, role: Role) -> Result<bool, StateError> {
+        Ok(self.roles.contains(&(*account, role)))
     }
 }
 
@@ -244,6 +255,11 @@ impl TestEnv {
     /// Gives `account` a balance (genesis-style, outside any transaction).
     pub fn mint(&mut self, account: Address, asset: AssetId, amount: u128) {
         Arc::make_mut(&mut self.state).balances.insert((account, asset), Amount(amount));
+    }
+
+    /// Gives `account` the role `role`, as governance or the role's administrator would on chain.
+    pub fn grant_role(&mut self, account: Address, role: Role) {
+        Arc::make_mut(&mut self.state).grant_role(account, role);
     }
 
     /// `account`'s balance.

@@ -91,6 +91,10 @@ impl<R: StateRead + Send + Sync> ContractState for ContractView<R> {
         self.record(&schema::contract_key(address))
     }
 
+    fn has_role(&self, account: &Address, role: purse_types::Role) -> Result<bool, purse_vm::StateError> {
+        Ok(self.read(&schema::role_key(role, account))?.is_some())
+    }
+
     /// Every transfer a contract makes and every attachment of funds to a call passes the same checks as a
     /// native transfer: the asset's global freeze, the sender's and the recipient's holding freezes, the
     /// recipient's authorization, and the tier limits of a registered account that is debited.

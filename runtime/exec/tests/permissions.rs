@@ -347,3 +347,42 @@ fn genesis_json_governance_section_round_trips_and_defaults_when_absent() {
     assert!(!governance::deployment_open(&c.map).unwrap());
     assert_eq!(validator_set_at(&c.map, 0).unwrap(), Some(genesis().validator_set().unwrap()));
 }
+
+/// Answers whether the 32-byte address it is given holds the merchant role (tag 2); `bad_role` asks about a
+/// role that does not exist.
+const ROLE_PROBE: &str = r#"(module
+  (import "purse" "input_read" (func $in (param i32)))
+  (import "purse" "has_role" (func $has (param i32 i32) (result i32)))
+  (import "purse" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1 1)
+  (func (export "is_merchant")
+    (call $in (i32.const 0))
+    (i32.store8 (i32.const 64) (call $has (i32.const 0) (i32.const 2)))
+    (call $ret (i32.const 64) (i32.const 1)))
+  (func (export "bad_role")
+    (call $in (i32.const 0))
+    (drop (call $has (i32.const 0) (i32.const 99)))))"#;
+
+#[test]
+fn contracts_read_roles_from_chain_state_and_see_grants_and_revocations() {
+    let mut c = Chain::standard();
+    let code = wat::parse_str(ROLE_PROBE).unwrap();
+    c.pass(GovernanceAction::AllowCode { code_hash: purse_vm::code_hash(&code), allowed: true });
+    let nonce = c.account(&addr(MERCHANT)).unwrap().nonce;
+    c.ok(MERCHANT, Payload::Deploy { code, init_args: vec![], admin: None, fuel_limit: 5_000_000 });
+    let probe = Address::contract(&addr(MERCHANT), nonce);
+    let ask = |c: &Chain, method: &str, who: &Address| {
+        let ctx = BlockContext { chain_id: chain_id(), height: c.height + 1, time_ms: c.time_ms + 1_000 };
+        runtime().query(c.map.clone(), &ctx, probe, method, who.0.to_vec(), 1_000_000).result
+    };
+    assert_eq!(ask(&c, "is_merchant", &addr(MERCHANT)).unwrap(), vec![1]);
+    assert_eq!(ask(&c, "is_merchant", &addr(USERS[0])).unwrap(), vec![0]);
+    // Roles change only through governance or the role's administrator; the contract sees each change.
+    c.pass(GovernanceAction::GrantRole { account: addr(USERS[0]), role: Role::Merchant });
+    assert_eq!(ask(&c, "is_merchant", &addr(USERS[0])).unwrap(), vec![1]);
+    c.pass(GovernanceAction::RevokeRole { account: addr(MERCHANT), role: Role::Merchant });
+    assert_eq!(ask(&c, "is_merchant", &addr(MERCHANT)).unwrap(), vec![0]);
+    // An unknown role number is the contract's error, not a silent "no".
+    let err = ask(&c, "bad_role", &addr(MERCHANT)).unwrap_err();
+    assert!(err.to_string().contains("unknown role 99"), "{err}");
+}

@@ -39,6 +39,9 @@ impl ContractState for State {
     fn contract(&self, a: &Address) -> Result<Option<ContractInfo>, StateError> {
         Ok(self.contracts.get(a).cloned())
     }
+    fn has_role(&self, _: &Address, _: purse_types::Role) -> Result<bool, StateError> {
+        Ok(false)
+    }
 }
 
 const WAT: &str = r#"(module

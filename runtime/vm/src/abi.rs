@@ -78,6 +78,8 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     // native assets
     f("balance", &[I32, I32, I32], &[]),
     f("transfer", &[I32, I32, I32], &[I32]),
+    // permissions (docs/governance.md)
+    f("has_role", &[I32, I32], &[I32]),
     // cross-contract call
     f("call", &[I32, I32, I32, I32, I32, I64], &[I64]),
     // crypto

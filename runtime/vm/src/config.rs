@@ -138,6 +138,8 @@ pub struct FuelSchedule {
     pub balance: u64,
     /// `transfer`.
     pub transfer: u64,
+    /// `has_role`.
+    pub has_role: u64,
     /// `call` (plus the callee's own fuel, taken from the caller's).
     pub call: u64,
     /// `blake3`.
@@ -172,6 +174,7 @@ impl Default for FuelSchedule {
             event_per_byte: 2,
             balance: 1_000,
             transfer: 5_000,
+            has_role: 1_000,
             call: 10_000,
             blake3: 200,
             blake3_per_byte: 1,

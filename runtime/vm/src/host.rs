@@ -11,7 +11,7 @@ use crate::config::{FuelSchedule, Limits};
 use crate::error::ExecError;
 use crate::state::{ContractState, Journal};
 use crate::vm::{run_frame, Frame, VmInner};
-use purse_types::{Address, Amount, AssetId, Event, PublicKey, Signature};
+use purse_types::{Address, Amount, AssetId, Event, PublicKey, Role, Signature};
 use std::sync::Arc;
 use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
 
@@ -457,6 +457,21 @@ pub(crate) fn link(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         match move_funds(s, &from, &to, &asset, amount) {
             Ok(code) => Ok(code),
             Err(e) => fail(&mut c, e),
+        }
+    })?;
+
+    // ---- permissions ----
+    linker.func_wrap(m, "has_role", |mut c: C<'_>, ap: i32, role: i32| -> R<i32> {
+        let price = schedule(&c).has_role;
+        base(&mut c, price)?;
+        let account = Address(read_array::<32>(&mut c, ap, "has_role account")?);
+        let Some(role) = usize::try_from(role).ok().and_then(|i| Role::ALL.get(i).copied()) else {
+            return host_err(&mut c, format!("has_role: unknown role {role}"));
+        };
+        let s = shared(&mut c)?;
+        match s.state.has_role(&account, role) {
+            Ok(held) => Ok(i32::from(held)),
+            Err(e) => state_failed(&mut c, e),
         }
     })?;
 

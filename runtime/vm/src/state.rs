@@ -3,7 +3,7 @@
 //! frame (trap, out of fuel, host error) rolls back exactly its own writes and those of its nested calls.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use purse_types::{Address, Amount, AssetId, Event, Hash};
+use purse_types::{Address, Amount, AssetId, Event, Hash, Role};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -62,6 +62,10 @@ pub trait ContractState: Send + Sync {
     /// The contract record at `address`.
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError>;
 
+    /// Whether `account` holds `role` (granted by governance or the role's administrator; roles never change
+    /// during a transaction's contract execution).
+    fn has_role(&self, account: &Address, role: Role) -> Result<bool, StateError>;
+
     /// The chain's asset policy for a transfer a contract makes (frozen accounts, non-transferable assets…).
     /// `Err(reason)` refuses it; the contract sees [`crate::abi::TRANSFER_REFUSED`]. Default: allowed.
     fn check_transfer(
@@ -99,6 +103,9 @@ impl<T: ContractState + ?Sized> ContractState for Arc<T> {
     }
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
         (**self).contract(address)
+    }
+    fn has_role(&self, account: &Address, role: Role) -> Result<bool, StateError> {
+        (**self).has_role(account, role)
     }
     fn check_transfer(
         &self,

@@ -665,4 +665,7 @@ impl ContractState for EmptyState {
     fn contract(&self, _: &Address) -> Result<Option<ContractInfo>, crate::StateError> {
         Ok(None)
     }
+    fn has_role(&self, _: &Address, _: purse_types::Role) -> Result<bool, crate::StateError> {
+        Ok(false)
+    }
 }
