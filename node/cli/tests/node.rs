@@ -55,6 +55,10 @@ fn four_validators_agree_survive_a_crash_and_resync() {
         args.push("--account".into());
         args.push(format!("{}:1000000000000", s.public().to_hex()));
     }
+    // The recipient of the transfers: a registered account (the pool refuses unregistered recipients).
+    let sink_key = Keypair::from_seed(&[7; 32]);
+    args.push("--account".into());
+    args.push(format!("{}:1", sink_key.public().to_hex()));
     purse(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let chain = ChainId::new("purse-it").unwrap();
     // Configs: shared genesis, everyone bootstraps from everyone else, fast timeouts.
@@ -84,7 +88,7 @@ fn four_validators_agree_survive_a_crash_and_resync() {
     eprintln!("[{:?}] 4 validators committing", t0.elapsed());
 
     // Transfers through POST /tx, each sender on its own node.
-    let sink = Keypair::from_seed(&[7; 32]).public().address();
+    let sink = sink_key.public().address();
     let mut ids = Vec::new();
     for nonce in 0..3u64 {
         for (i, s) in senders.iter().enumerate() {
@@ -195,7 +199,8 @@ fn dev_node_serves_rpc_and_refuses_outsiders() {
     // A transfer from the funded dev account.
     let key = purse_node::keys::read_key_file(&home.join(purse_node::dev::DEV_ACCOUNT_KEY_FILE)).unwrap();
     let chain = ChainId::new("purse-dev").unwrap();
-    let to = Keypair::from_seed(&[9; 32]).public().address();
+    // To the validator's own account (registered in the dev genesis).
+    let to = purse_node::keys::read_key_file(&home.join("keys/validator.key")).unwrap().public().address();
     let r = dev.submit(&transfer(&chain, &key, 0, to, 5));
     let id = r["tx_id"].as_str().unwrap().to_string();
     wait_until(
