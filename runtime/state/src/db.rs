@@ -265,14 +265,7 @@ impl<S: KvStore> StateDb<S> {
                 return Err(StateError::NonSequentialVersion { expected, got: version });
             }
         }
-        let mut changes: Vec<Change<'_>> = overlay
-            .iter()
-            .map(|(key, value)| Change {
-                key_hash: hashing::key_hash(key),
-                key,
-                value: value.map(|v| (v, hashing::value_hash(v))),
-            })
-            .collect();
+        let mut changes = hash_changes(overlay);
         sort_by_key_hash(&mut changes);
         let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
         let update = TreeUpdate::new(self, version, changes.len(), hint);
@@ -498,4 +491,30 @@ fn root_record_of(root: &Root) -> RootRecord {
         Root::Node(id, _) => Some(id.encode()),
     };
     RootRecord { node, hash: root.hash() }
+}
+
+/// The overlay's changes with their key and value hashes, computed on two threads for a large overlay.
+fn hash_changes(overlay: &Overlay) -> Vec<Change<'_>> {
+    let entries: Vec<(&[u8], Option<&[u8]>)> = overlay.iter().collect();
+    if entries.len() < crate::update::PARALLEL_MIN_CHANGES {
+        return hash_entries(&entries);
+    }
+    let (first, second) = entries.split_at(entries.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| hash_entries(second));
+        let mut out = hash_entries(first);
+        out.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        out
+    })
+}
+
+fn hash_entries<'a>(entries: &[(&'a [u8], Option<&'a [u8]>)]) -> Vec<Change<'a>> {
+    entries
+        .iter()
+        .map(|&(key, value)| Change {
+            key_hash: hashing::key_hash(key),
+            key,
+            value: value.map(|v| (v, hashing::value_hash(v))),
+        })
+        .collect()
 }

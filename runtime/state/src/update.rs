@@ -7,6 +7,11 @@
 //!
 //! The writes come out in key order per column (values and tombstones by key hash, nodes by depth then path,
 //! stale lists by kind), which is the order RocksDB's memtable inserts fastest.
+//!
+//! A large update runs on two threads: the root's child subtrees are disjoint, so the changes are split at a
+//! root nibble into two halves of about equal size, each half is applied by its own pass, and the second
+//! pass's outputs are appended to the first's — which keeps every output in the order one pass would have
+//! produced (the second half's key hashes and paths all sort after the first's).
 
 use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::{KvStore, WriteBatch};
@@ -115,12 +120,25 @@ impl StaleList {
         push_stale_value(self.next(), key_hash, version);
     }
 
+    /// Appends `other`'s records after this list's (chunks need not be full).
+    fn append(&mut self, other: StaleList) {
+        if other.chunks.is_empty() {
+            return;
+        }
+        self.chunks.extend(other.chunks);
+        self.in_last = other.in_last;
+    }
+
     fn write(self, version: u64, kind: StaleKind, batch: &mut WriteBatch) {
         for (i, chunk) in self.chunks.into_iter().enumerate() {
             batch.put(Column::StateStale, stale_key(version, kind, i as u32), chunk);
         }
     }
 }
+
+/// Fewest changes for which an update splits its root across two threads (below it, a thread costs more than
+/// it saves).
+pub(crate) const PARALLEL_MIN_CHANGES: usize = 1_024;
 
 pub(crate) struct TreeUpdate<'d, S> {
     db: &'d StateDb<S>,
@@ -135,7 +153,7 @@ pub(crate) struct TreeUpdate<'d, S> {
     index: Vec<(Vec<u8>, bool)>,
 }
 
-impl<'d, S: KvStore> TreeUpdate<'d, S> {
+impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// An update of `db` to `version` with `expected_changes` changes, whose batch will hold about
     /// `expected_bytes`.
     pub(crate) fn new(
@@ -166,12 +184,20 @@ impl<'d, S: KvStore> TreeUpdate<'d, S> {
                 index: self.index,
             });
         }
-        let existing = match root {
-            Root::Empty => Existing::Empty,
-            Root::Leaf(l) => Existing::Leaf(l),
-            Root::Node(id, _) => Existing::Node(id, self.db.load_id(&id)?),
+        let at = NodeId::root(self.version);
+        let sub = match root {
+            Root::Empty => self.update(at, Existing::Empty, changes)?,
+            Root::Leaf(l) => self.update(at, Existing::Leaf(l), changes)?,
+            Root::Node(id, _) => {
+                let node = self.db.load_id(&id)?;
+                if changes.len() >= PARALLEL_MIN_CHANGES {
+                    self.update_root_in_parallel(at, id, &node, changes)?
+                } else {
+                    self.update(at, Existing::Node(id, node), changes)?
+                }
+            }
         };
-        let root = match self.update(NodeId::root(self.version), existing, changes)? {
+        let root = match sub {
             Sub::Empty => Root::Empty,
             Sub::Leaf(l) => Root::Leaf(l),
             Sub::Internal(h, node) => {
@@ -250,32 +276,100 @@ impl<'d, S: KvStore> TreeUpdate<'d, S> {
                 for c in &internal.children {
                     slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
                 }
-                let mut rest = changes;
-                while let Some(first) = rest.first() {
-                    let n = nibble(&first.key_hash, depth);
-                    let split =
-                        rest.iter().position(|c| nibble(&c.key_hash, depth) != n).unwrap_or(rest.len());
-                    let (group, tail) = rest.split_at(split);
-                    rest = tail;
-                    let child_at = at.child(n, self.version);
-                    let existing_child = match internal.child(n) {
-                        None => Existing::Empty,
-                        Some(c) => match c.leaf {
-                            Some(key_hash) => {
-                                Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash })
-                            }
-                            None => {
-                                let cid = child_at.at(c.version);
-                                Existing::Node(cid, self.db.load_id(&cid)?)
-                            }
-                        },
-                    };
-                    let sub = self.update(child_at, existing_child, group)?;
+                for (n, group) in groups(changes, depth) {
+                    let sub = self.update_child(at, internal, n, group)?;
                     slots[n as usize] = Some(Slot::New(sub));
                 }
                 self.finish(at, slots)
             }
         }
+    }
+
+    /// Updates child `n` of the node `internal` at `at` with `group` (the changes under that nibble).
+    fn update_child(
+        &mut self,
+        at: NodeId,
+        internal: &InternalNode,
+        n: u8,
+        group: &[Change<'_>],
+    ) -> Result<Sub, StateError> {
+        let child_at = at.child(n, self.version);
+        let existing_child = match internal.child(n) {
+            None => Existing::Empty,
+            Some(c) => match c.leaf {
+                Some(key_hash) => Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash }),
+                None => {
+                    let cid = child_at.at(c.version);
+                    Existing::Node(cid, self.db.load_id(&cid)?)
+                }
+            },
+        };
+        self.update(child_at, existing_child, group)
+    }
+
+    /// The root update of a large block on two threads: the root's children groups are split into two halves
+    /// of about equal size at a nibble boundary; this pass applies the first, a second pass on a scoped thread
+    /// the second, whose outputs are then appended to this one's (module docs).
+    fn update_root_in_parallel(
+        &mut self,
+        at: NodeId,
+        id: NodeId,
+        node: &Node,
+        changes: &[Change<'_>],
+    ) -> Result<Sub, StateError> {
+        let Node::Internal(internal) = node else {
+            return Err(corrupt(&id, "a leaf is stored as a node record"));
+        };
+        self.stale_nodes.push_node(&id);
+        let mut slots: [Option<Slot>; RADIX] = Default::default();
+        for c in &internal.children {
+            slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
+        }
+        let all: Vec<(u8, &[Change<'_>])> = groups(changes, at.depth()).collect();
+        let mut cut = all.len();
+        let mut first_half = 0;
+        for (i, (_, g)) in all.iter().enumerate() {
+            if first_half >= changes.len() / 2 {
+                cut = i;
+                break;
+            }
+            first_half += g.len();
+        }
+        let (mine, theirs) = all.split_at(cut);
+        let (db, version) = (self.db, self.version);
+        let their_changes = changes.len() - first_half;
+        let (my_subs, their_result) = std::thread::scope(|scope| {
+            let second = scope.spawn(move || {
+                let mut other = TreeUpdate::new(db, version, their_changes, 0);
+                let subs: Result<Vec<(u8, Sub)>, StateError> = theirs
+                    .iter()
+                    .map(|(n, g)| other.update_child(at, internal, *n, g).map(|sub| (*n, sub)))
+                    .collect();
+                (subs, other)
+            });
+            let my_subs: Result<Vec<(u8, Sub)>, StateError> = mine
+                .iter()
+                .map(|(n, g)| self.update_child(at, internal, *n, g).map(|sub| (*n, sub)))
+                .collect();
+            let theirs = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (my_subs, theirs)
+        });
+        let (their_subs, other) = their_result;
+        for (n, sub) in my_subs?.into_iter().chain(their_subs?) {
+            slots[n as usize] = Some(Slot::New(sub));
+        }
+        self.absorb(other);
+        self.finish(at, slots)
+    }
+
+    /// Appends the outputs of a pass over a later part of the key space.
+    fn absorb(&mut self, other: TreeUpdate<'d, S>) {
+        self.batch.append(other.batch);
+        self.new_nodes.extend(other.new_nodes);
+        self.stale_nodes.append(other.stale_nodes);
+        self.stale_values.append(other.stale_values);
+        self.stale_tombstones.append(other.stale_tombstones);
+        self.index.extend(other.index);
     }
 
     /// Builds the subtree at `at` holding exactly `items` (sorted by key hash).
@@ -388,6 +482,19 @@ impl<'d, S: KvStore> TreeUpdate<'d, S> {
     fn write_node(&mut self, id: NodeId, node: InternalNode) {
         self.new_nodes.push((id, Arc::new(Node::Internal(node))));
     }
+}
+
+/// The runs of `changes` (sorted by key hash) that share their nibble at `depth`, with that nibble.
+fn groups<'c, 'k>(changes: &'c [Change<'k>], depth: usize) -> impl Iterator<Item = (u8, &'c [Change<'k>])> {
+    let mut rest = changes;
+    std::iter::from_fn(move || {
+        let first = rest.first()?;
+        let n = nibble(&first.key_hash, depth);
+        let split = rest.iter().position(|c| nibble(&c.key_hash, depth) != n).unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(split);
+        rest = tail;
+        Some((n, group))
+    })
 }
 
 fn corrupt(id: &NodeId, reason: &str) -> StateError {
