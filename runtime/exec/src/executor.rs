@@ -295,7 +295,7 @@ impl Runtime {
                     r => Ok((r, confidential::op_fuel(op))),
                 };
             }
-            Payload::Governance(op) => governance::apply(st, ctx, tx, op, events),
+            Payload::Governance(op) => governance::apply(&self.vm, st, ctx, tx, op, events),
             Payload::Admin(op) => permissions::apply(st, &sender, op, events),
         };
         match native_result {

@@ -149,8 +149,9 @@ fn deployment_in<S: Records + ?Sized>(s: &S) -> Result<DeploymentRecord, Runtime
     Ok(s.record(&schema::deployment_key())?.unwrap_or_default())
 }
 
-/// Applies `Payload::Governance(op)` of `tx` in the block `ctx`.
-pub fn apply<R: StateRead + ?Sized>(
+/// Applies `Payload::Governance(op)` of `tx` in the block `ctx` (`vm` runs system-contract upgrades).
+pub fn apply<R: StateRead + Clone + Send + Sync + 'static>(
+    vm: &purse_vm::Vm,
     st: &mut BlockState<'_, R>,
     ctx: &BlockContext,
     tx: &SignedTransaction,
@@ -225,12 +226,13 @@ pub fn apply<R: StateRead + ?Sized>(
             rec
         }
     };
-    decide(st, ctx, &cfg, rec, open, events)
+    decide(vm, st, ctx, &cfg, rec, open, events)
 }
 
 /// Tallies `rec` under the current keys and threshold: applies it when approvals reach the threshold, closes
 /// it when enough keys voted against that it never can, and stores it and the open list.
-fn decide<R: StateRead + ?Sized>(
+fn decide<R: StateRead + Clone + Send + Sync + 'static>(
+    vm: &purse_vm::Vm,
     st: &mut BlockState<'_, R>,
     ctx: &BlockContext,
     cfg: &GovernanceConfig,
@@ -245,7 +247,7 @@ fn decide<R: StateRead + ?Sized>(
     let rejecters = current(&rec.rejections);
     let threshold = usize::from(cfg.threshold);
     if approvers.len() >= threshold {
-        apply_action(st, ctx, rec.id, &rec.action, events)?;
+        apply_action(vm, st, ctx, rec.id, &rec.action, events)?;
         rec.status = ProposalStatus::Passed { height: ctx.height };
         emit(events, PASSED_TOPIC, &PassedEvent { proposal: rec.id, approvers, action: rec.action.clone() });
     } else if cfg.keys.len().saturating_sub(rejecters.len()) < threshold {
@@ -295,6 +297,23 @@ pub fn check_action<R: StateRead + ?Sized>(
         GovernanceAction::SetTierLimits { asset, .. } => {
             native::asset(st, asset)?;
         }
+        GovernanceAction::UpgradeContract { contract, code, fuel_limit, .. } => {
+            let info: Option<purse_vm::ContractInfo> = st.get_record(&schema::contract_key(contract))?;
+            let Some(info) = info else { return Err(invalid(format!("no contract at {contract}"))) };
+            if info.admin != Some(governance_address()) {
+                return Err(invalid(format!(
+                    "{contract} is not a system contract: its administrator is not governance ({})",
+                    governance_address()
+                )));
+            }
+            if code.is_empty() {
+                return Err(invalid("the new code is empty"));
+            }
+            let max = Params::read(st)?.max_tx_fuel;
+            if *fuel_limit > max {
+                return Err(invalid(format!("fuel limit {fuel_limit} is above max_tx_fuel {max}")));
+            }
+        }
         GovernanceAction::SetGovernance { keys, threshold, voting_period } => {
             let cfg =
                 GovernanceConfig { keys: keys.clone(), threshold: *threshold, voting_period: *voting_period };
@@ -313,7 +332,8 @@ pub fn check_action<R: StateRead + ?Sized>(
 }
 
 /// Applies a passed proposal's action (after [`check_action`]).
-fn apply_action<R: StateRead + ?Sized>(
+fn apply_action<R: StateRead + Clone + Send + Sync + 'static>(
+    vm: &purse_vm::Vm,
     st: &mut BlockState<'_, R>,
     ctx: &BlockContext,
     proposal: Hash,
@@ -363,6 +383,18 @@ fn apply_action<R: StateRead + ?Sized>(
             let cfg =
                 GovernanceConfig { keys: keys.clone(), threshold: *threshold, voting_period: *voting_period };
             st.put_record(schema::governance_key(), &cfg);
+        }
+        GovernanceAction::UpgradeContract { contract, code, migrate_args, fuel_limit } => {
+            // The VM checks that the sender is the contract's administrator: governance itself.
+            let env = crate::contracts::env(ctx.height, ctx.time_ms, governance_address());
+            let payload = crate::contracts::ContractPayload::Upgrade {
+                contract: *contract,
+                code,
+                migrate_args,
+                fuel_limit: *fuel_limit,
+            };
+            let run = crate::contracts::run_payload(vm, st, &env, payload)?;
+            events.extend(run.result?);
         }
     }
     Ok(())

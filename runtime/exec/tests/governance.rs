@@ -443,3 +443,66 @@ proptest! {
         }
     }
 }
+
+/// A system contract whose `get` returns `version`, exporting `migrate` (needed to upgrade to it) if asked.
+fn system_contract(version: u8, with_migrate: bool) -> Vec<u8> {
+    let migrate = if with_migrate { r#"(func (export "migrate"))"# } else { "" };
+    wat::parse_str(format!(
+        r#"(module
+  (import "purse" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1 1)
+  (data (i32.const 0) "\{version:02x}")
+  (func (export "init"))
+  {migrate}
+  (func (export "get") (call $ret (i32.const 0) (i32.const 1))))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn governance_upgrades_system_contracts_and_only_those() {
+    let mut g = genesis();
+    let genesis_contract = |admin: Option<Address>| GenesisContract {
+        code: system_contract(1, false),
+        init_args: vec![],
+        admin,
+        deployer: addr(ADMIN),
+        fuel_limit: DEFAULT_GENESIS_CONTRACT_FUEL,
+    };
+    g.contracts =
+        vec![genesis_contract(Some(governance::governance_address())), genesis_contract(Some(addr(ADMIN)))];
+    let [system, owned] = g.contract_addresses()[..] else { panic!("two contracts") };
+    let mut c = Chain::new(g);
+    let get = |c: &Chain, contract: Address| {
+        let ctx = BlockContext { chain_id: chain_id(), height: c.height + 1, time_ms: c.time_ms + 1_000 };
+        runtime().query(c.map.clone(), &ctx, contract, "get", vec![], 1_000_000).result.unwrap()
+    };
+    assert_eq!(get(&c, system), vec![1]);
+    let upgrade = |contract: Address, code: Vec<u8>| GovernanceAction::UpgradeContract {
+        contract,
+        code,
+        migrate_args: vec![],
+        fuel_limit: 1_000_000,
+    };
+
+    // A contract whose administrator is not governance is not governance's to upgrade.
+    let (r, _) = c.propose(GOV[0], upgrade(owned, system_contract(2, true)));
+    assert_eq!(code(&r), "invalid");
+    // Nor is an address without a contract.
+    let (r, _) = c.propose(GOV[0], upgrade(addr(USERS[0]), system_contract(2, true)));
+    assert_eq!(code(&r), "invalid");
+
+    // New code without `migrate` cannot be switched to: the passing vote fails, nothing changes, and the
+    // proposal stays open.
+    let (r, id) = c.propose(GOV[0], upgrade(system, system_contract(2, false)));
+    assert_eq!(code(&r), "ok");
+    let r = c.vote(GOV[1], id, true);
+    assert_ne!(code(&r), "ok");
+    assert_eq!(get(&c, system), vec![1]);
+    assert_eq!(governance::proposal(&c.map, &id).unwrap().unwrap().status, ProposalStatus::Open);
+
+    // A passed upgrade switches the system contract to the new code at once.
+    c.pass(upgrade(system, system_contract(2, true)));
+    assert_eq!(get(&c, system), vec![2]);
+    assert_eq!(get(&c, owned), vec![1]);
+}

@@ -325,6 +325,18 @@ pub enum GovernanceAction {
         /// Blocks a proposal stays open for votes.
         voting_period: u64,
     },
+    /// Upgrade a system contract: one whose administrator is governance itself (the governance module
+    /// address), typically deployed at genesis. Runs the new code's `migrate` as an `Upgrade` would.
+    UpgradeContract {
+        /// The contract.
+        contract: Address,
+        /// The new wasm module.
+        code: Vec<u8>,
+        /// Arguments of `migrate`.
+        migrate_args: Vec<u8>,
+        /// Fuel `migrate` may use (at most the chain's `max_tx_fuel`).
+        fuel_limit: u64,
+    },
 }
 
 /// The id of the proposal opened by the transaction `propose_tx`: `H_Proposal(tx id)`.

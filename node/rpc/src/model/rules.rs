@@ -169,6 +169,23 @@ pub enum GovernanceActionInfo {
         /// Blocks a proposal stays open.
         voting_period: u64,
     },
+    /// Upgrade a system contract (administrator: governance).
+    UpgradeContract {
+        /// The contract.
+        #[schema(value_type = String)]
+        contract: Address,
+        /// Code hash of the new module, hex (the code itself is in the proposal transaction).
+        #[schema(value_type = String)]
+        code_hash: Hash,
+        /// Size of the new module in bytes.
+        code_len: u64,
+        /// Arguments of `migrate`, hex.
+        #[serde(with = "crate::hex_serde::bytes")]
+        #[schema(value_type = String)]
+        migrate_args: Vec<u8>,
+        /// Fuel `migrate` may use.
+        fuel_limit: u64,
+    },
 }
 
 /// A role's name as the API spells it (`Merchant`, `AssetIssuer`, …).
@@ -213,6 +230,15 @@ impl From<&GovernanceAction> for GovernanceActionInfo {
                     keys: keys.clone(),
                     threshold: *threshold,
                     voting_period: *voting_period,
+                }
+            }
+            GovernanceAction::UpgradeContract { contract, code, migrate_args, fuel_limit } => {
+                GovernanceActionInfo::UpgradeContract {
+                    contract: *contract,
+                    code_hash: purse_types::Hash::digest(purse_types::Domain::CodeHash, code),
+                    code_len: code.len() as u64,
+                    migrate_args: migrate_args.clone(),
+                    fuel_limit: *fuel_limit,
                 }
             }
         }

@@ -124,7 +124,7 @@ pub struct Chain {
 impl Chain {
     pub fn new(g: Genesis) -> Chain {
         let mut map = Map::new();
-        let overlay = g.build_state(&map).unwrap();
+        let overlay = runtime().genesis_state(&g, &map).unwrap();
         apply(&mut map, &overlay);
         Chain { map, height: 0, time_ms: g.genesis_time_ms, nonces: BTreeMap::new() }
     }

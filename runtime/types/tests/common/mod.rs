@@ -157,6 +157,15 @@ pub fn governance_actions() -> Vec<(&'static str, GovernanceAction)> {
                 voting_period: 100,
             },
         ),
+        (
+            "governance_propose_upgrade_contract",
+            GovernanceAction::UpgradeContract {
+                contract: Address::contract(&key(2).public().address(), 0),
+                code: b"\0asm\x01\0\0\0".to_vec(),
+                migrate_args: vec![1, 2, 3],
+                fuel_limit: 1_000_000,
+            },
+        ),
     ]
 }
 
