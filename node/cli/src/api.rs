@@ -36,16 +36,6 @@ pub const MAX_BALANCES: usize = 256;
 pub const QUERY_FUEL_LIMIT: u64 = 100_000_000;
 /// Receipts read per page when publishing a committed block's events.
 pub const RECEIPT_PAGE: usize = 1024;
-/// Every role, in declaration order (for account listings).
-pub const ALL_ROLES: [Role; 7] = [
-    Role::OnboardingAuthority,
-    Role::AssetIssuer,
-    Role::Merchant,
-    Role::TokenServiceProvider,
-    Role::ExchangeOperator,
-    Role::RateFeed,
-    Role::Auditor,
-];
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "{what}");
@@ -394,7 +384,7 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
             });
         }
         let mut roles = Vec::new();
-        for r in ALL_ROLES {
+        for r in Role::ALL {
             if get(&schema::role_key(r, address))?.is_some() {
                 roles.push(format!("{r:?}"));
             }
