@@ -1,4 +1,5 @@
-//! The command line (clap derive) and the small commands: init, keys, genesis, status, snapshot.
+//! The command line (clap derive) and the small commands: init, keys, genesis, status, snapshot; `purse tx`
+//! is in [`crate::tx_cmd`].
 
 use crate::config::{Config, LogFormat, CONFIG_FILE, DB_DIR};
 use crate::{genesis_cmd, keys};
@@ -74,6 +75,12 @@ pub enum Command {
         /// Subcommand.
         #[command(subcommand)]
         cmd: SnapshotCmd,
+    },
+    /// Build, sign and submit governance and permission transactions (docs/governance.md, "CLI").
+    Tx {
+        /// Subcommand.
+        #[command(subcommand)]
+        cmd: crate::tx_cmd::TxCmd,
     },
 }
 
@@ -180,7 +187,8 @@ pub enum GenesisCmd {
         /// address its Deploy transaction with nonce k would get.
         #[arg(long)]
         deployer: String,
-        /// Who may upgrade the contract (`purse1…`); without it the contract is immutable.
+        /// Who may upgrade the contract (`purse1…`), or `governance` for a system contract that only passed
+        /// governance proposals upgrade; without it the contract is immutable.
         #[arg(long)]
         admin: Option<String>,
         /// Arguments of `init`, hex (borsh by convention); empty by default.
@@ -273,6 +281,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Status { rpc } => status(&rpc),
         Command::Snapshot { cmd } => snapshot(cmd),
+        Command::Tx { cmd } => crate::tx_cmd::run(cmd),
     }
 }
 
@@ -378,7 +387,11 @@ fn genesis(cmd: GenesisCmd) -> Result<()> {
             let contract = purse_runtime::GenesisContract {
                 code: genesis_cmd::read_wasm(&wasm)?,
                 init_args: genesis_cmd::parse_hex(&init_args)?,
-                admin: admin.as_deref().map(|a| parse("admin", a)).transpose()?,
+                admin: match admin.as_deref() {
+                    Some("governance") => Some(purse_runtime::governance::governance_address()),
+                    Some(a) => Some(parse("admin", a)?),
+                    None => None,
+                },
                 deployer: parse("deployer", &deployer)?,
                 fuel_limit,
             };

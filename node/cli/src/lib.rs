@@ -2,13 +2,14 @@
 //!
 //! Commands (see `purse --help` and docs/operator.md): `purse init`, `purse keys show|generate`,
 //! `purse genesis new|add-validator|add-account|add-asset|show`, `purse node run [--dev]`, `purse status`,
-//! `purse snapshot export`.
+//! `purse snapshot export`, `purse tx propose|vote|admin`.
 //!
 //! Module map: [`cli`] parses the command line; [`config`] is the documented TOML file; [`keys`] the validator
 //! key file; [`genesis_cmd`] the genesis document; [`node`] assembles and runs a node; [`bridge`] connects the
 //! engine to libp2p (gossip in and out, sync serving); [`sync`] is the block sync client; [`api`] implements
-//! the RPC's `NodeApi`; [`dev`] prepares single-validator dev chains; [`http`] is a tiny client for
-//! `purse status`.
+//! the RPC's `NodeApi`; [`tx_cmd`] builds, signs and submits governance and permission transactions
+//! (`purse tx`); [`dev`] prepares single-validator dev chains; [`http`] is a tiny client for `purse status` and
+//! `purse tx`.
 
 pub mod api;
 pub mod bridge;
@@ -22,3 +23,5 @@ pub mod logging;
 pub mod node;
 pub mod snapshots;
 pub mod sync;
+pub mod tx_cmd;
+pub mod tx_submit;
