@@ -106,6 +106,7 @@ fn bundle_at(
         block: storage.block(height).unwrap().unwrap(),
         certificate: storage.certificate(height).unwrap(),
         receipts: Vec::new(),
+        parties: Vec::new(),
     }
 }
 

@@ -5,10 +5,11 @@
 use purse_engine::{EngineGauges, EngineRead, Inbound, ReadFn, ValidatorWatch};
 use purse_network::NetworkHandle;
 use purse_rpc::model::{
-    role_name, AccountInfo, Admission, AssetControlsInfo, BalanceInfo, BlockInfo, CodeAllowedInfo,
-    EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo, HoldingControlsInfo,
-    NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo, ScheduledValidatorSet,
-    StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxInfo, ValidatorsInfo, Verdict,
+    role_name, AccountInfo, AccountTxInfo, AccountTxsInfo, Admission, AssetControlsInfo, BalanceInfo,
+    BlockInfo, CodeAllowedInfo, EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo,
+    HoldingControlsInfo, NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo,
+    ScheduledValidatorSet, StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxInfo, ValidatorsInfo,
+    Verdict,
 };
 use purse_rpc::{codes, ApiError, Metrics, NodeApi, NodeEvent, SubmitError};
 use purse_runtime::schema::{self, AccountRecord, AssetRecord, ProposalRecord, ProposalStatus};
@@ -471,6 +472,39 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
         Ok(rec.map(|r| proposal_info(&r, height.saturating_add(1))))
     }
 
+    fn account_txs(
+        &self,
+        reader: &PublicKey,
+        address: &Address,
+        after: Option<(u64, u32)>,
+        limit: usize,
+    ) -> Result<AccountTxsInfo, ApiError> {
+        let (view, _) = self.committed_state()?;
+        let st = purse_runtime::BlockState::new(&view);
+        let own = native_account(&st, address)?.is_some_and(|a| a.public_key == *reader);
+        let auditor = native_account(&st, &reader.address())?.is_some_and(|a| a.public_key == *reader)
+            && purse_runtime::native::has_role(&st, Role::Auditor, &reader.address())
+                .map_err(|e| internal("reading roles", e))?;
+        if !own && !auditor {
+            return Err(ApiError::forbidden(format!(
+                "{} may not read {address}'s history: only the account itself or an auditor may",
+                reader.address()
+            )));
+        }
+        let txs =
+            self.reader().account_txs(address, after, limit).map_err(|e| internal("reading history", e))?;
+        let next =
+            (txs.len() == limit).then(|| txs.last().map(|t| format!("{}.{}", t.height, t.index))).flatten();
+        Ok(AccountTxsInfo {
+            address: *address,
+            txs: txs
+                .iter()
+                .map(|t| AccountTxInfo { height: t.height, index: t.index, tx_id: t.tx_id })
+                .collect(),
+            next,
+        })
+    }
+
     fn roles(&self, address: &Address) -> Result<RolesInfo, ApiError> {
         let (view, height) = self.committed_state()?;
         let roles = permissions::roles_of(&view, address).map_err(rules_error)?;
@@ -547,4 +581,11 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
     fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         self.events.subscribe()
     }
+}
+
+fn native_account<R: purse_runtime::StateRead + ?Sized>(
+    st: &purse_runtime::BlockState<'_, R>,
+    address: &Address,
+) -> Result<Option<AccountRecord>, ApiError> {
+    purse_runtime::native::account(st, address).map_err(|e| internal("reading an account", e))
 }

@@ -70,6 +70,8 @@ pub enum Command {
         #[arg(long, default_value = DEFAULT_RPC_URL)]
         rpc: String,
     },
+    /// An account's committed transactions, read with a signed request: your own, or anyone's as an auditor.
+    History(crate::history_cmd::HistoryOpts),
     /// State snapshots (backups).
     Snapshot {
         /// Subcommand.
@@ -280,6 +282,7 @@ pub fn run(cli: Cli) -> Result<()> {
             })
         }
         Command::Status { rpc } => status(&rpc),
+        Command::History(o) => crate::history_cmd::run(&o),
         Command::Snapshot { cmd } => snapshot(cmd),
         Command::Tx { cmd } => crate::tx_cmd::run(cmd),
     }

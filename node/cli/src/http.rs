@@ -62,6 +62,21 @@ pub fn request(
     body: Option<(&str, &[u8])>,
     timeout: Duration,
 ) -> Result<Response> {
+    request_with_headers(base, method, path, body, &[], timeout)
+}
+
+/// [`request`] with extra headers (names and values without line breaks).
+pub fn request_with_headers(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &[u8])>,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<Response> {
+    if headers.iter().any(|(n, v)| [n, v].iter().any(|s| s.contains(['\r', '\n']))) {
+        return Err(anyhow!("a header name or value contains a line break"));
+    }
     let auth = authority(base)?;
     let addr = auth
         .to_socket_addrs()
@@ -75,6 +90,9 @@ pub fn request(
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {auth}\r\nConnection: close\r\nAccept: */*\r\n");
     if let Some((ct, b)) = body {
         req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
+    }
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     req.push_str("\r\n");
     stream.write_all(req.as_bytes())?;

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod genesis_cmd;
+pub mod history_cmd;
 pub mod http;
 pub mod keys;
 pub mod logging;

@@ -292,6 +292,7 @@ fn anchor(b: &SyncedBlock) -> CommitBundle {
         block: encode(&b.block),
         certificate: Some(encode(&b.certificate)),
         receipts: Vec::new(),
+        parties: Vec::new(),
     }
 }
 

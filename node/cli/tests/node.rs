@@ -212,6 +212,36 @@ fn dev_node_serves_rpc_and_refuses_outsiders() {
     let acct = dev.get(&format!("/account/{}", key.public().address())).unwrap().json().unwrap();
     assert_eq!(acct["nonce"], 1, "{acct}");
 
+    // History: the sender reads its own (signed request), and so does the recipient; the validator key is
+    // neither the sender's account nor an auditor, so it may not read the sender's.
+    let dev_key_file = home.join(purse_node::dev::DEV_ACCOUNT_KEY_FILE);
+    let own: Value = serde_json::from_str(&purse(&[
+        "history",
+        "--key",
+        dev_key_file.to_str().unwrap(),
+        "--rpc",
+        &dev.rpc,
+    ]))
+    .unwrap();
+    assert_eq!(own["txs"][0]["tx_id"], id.as_str(), "{own}");
+    let validator_key = home.join("keys/validator.key");
+    let theirs: Value = serde_json::from_str(&purse(&[
+        "history",
+        "--key",
+        validator_key.to_str().unwrap(),
+        "--rpc",
+        &dev.rpc,
+    ]))
+    .unwrap();
+    assert_eq!(theirs["txs"][0]["tx_id"], id.as_str(), "{theirs}");
+    let refused = std::process::Command::new(BIN)
+        .args(["history", "--key", validator_key.to_str().unwrap(), "--rpc", &dev.rpc])
+        .args(["--address", &key.public().address().to_string()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("forbidden"), "{refused:?}");
+
     // Governance on the dev chain: the dev account is the only key (threshold 1), so its proposal to
     // allow-list a code hash passes at once; the rules endpoints read it back from committed state.
     let code_hash = purse_types::Hash([7; 32]);

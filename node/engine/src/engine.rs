@@ -195,6 +195,7 @@ fn genesis_bundle(genesis: &Genesis, state_root: Hash) -> CommitBundle {
         block: Vec::new(),
         certificate: None,
         receipts: Vec::new(),
+        parties: Vec::new(),
     }
 }
 
@@ -665,6 +666,12 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
             block: encode(&block),
             certificate: Some(encode(&cert)),
             receipts: tx_ids.iter().zip(&ex.receipts).map(|(id, r)| (*id, encode(r))).collect(),
+            parties: block
+                .txs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, t)| t.tx.parties().into_iter().map(move |a| (i as u32, a)))
+                .collect(),
         };
         self.storage.commit_block(bundle, ex.prepared)?;
         let report =

@@ -4,11 +4,11 @@
 use crate::errors::{ApiError, SubmitError};
 use crate::metrics::Metrics;
 use crate::model::{
-    AccountInfo, Admission, AssetControlsInfo, BlockInfo, CodeAllowedInfo, EvidenceInfo, GovernanceInfo,
-    NodeEvent, NodeStatus, ProposalInfo, QueryResult, Readiness, RolesInfo, StateProofInfo,
+    AccountInfo, AccountTxsInfo, Admission, AssetControlsInfo, BlockInfo, CodeAllowedInfo, EvidenceInfo,
+    GovernanceInfo, NodeEvent, NodeStatus, ProposalInfo, QueryResult, Readiness, RolesInfo, StateProofInfo,
     TierLimitsQueryInfo, TxInfo, ValidatorsInfo, Verdict,
 };
-use purse_types::{Address, AssetId, BlockId, Hash, SignedTransaction, TxId};
+use purse_types::{Address, AssetId, BlockId, Hash, PublicKey, SignedTransaction, TxId};
 use tokio::sync::broadcast;
 
 /// What a node offers to its RPC server.
@@ -80,6 +80,17 @@ pub trait NodeApi: Send + Sync + 'static {
     /// A governance proposal by id, whatever its status (`GET /proposal/{id}`). `status` is `expired` for an
     /// open proposal that can no longer take votes in the next block.
     fn proposal(&self, id: &Hash) -> Result<Option<ProposalInfo>, ApiError>;
+
+    /// Up to `limit` committed transactions naming `address`, oldest first, after `after` (`(height, index)`,
+    /// exclusive) — if `reader` (a request signer, already verified) may read them: the account itself (its
+    /// registered key) or an account holding the auditor role; otherwise a 403.
+    fn account_txs(
+        &self,
+        reader: &PublicKey,
+        address: &Address,
+        after: Option<(u64, u32)>,
+        limit: usize,
+    ) -> Result<AccountTxsInfo, ApiError>;
 
     /// The roles `address` holds and those it administers (`GET /roles/{address}`); empty lists for an
     /// address without any.

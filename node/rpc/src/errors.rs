@@ -30,6 +30,12 @@ pub mod codes {
     pub const BAD_TIER: &str = "bad_tier";
     /// Any other malformed request (e.g. an undecodable path).
     pub const BAD_REQUEST: &str = "bad_request";
+    /// A signed `x-purse-auth` header is required.
+    pub const AUTH_REQUIRED: &str = "auth_required";
+    /// The `x-purse-auth` header is malformed, stale, or its signature does not verify.
+    pub const BAD_AUTH: &str = "bad_auth";
+    /// The signer may not read this (not the account, not an auditor).
+    pub const FORBIDDEN: &str = "forbidden";
     /// The request body exceeds the limit.
     pub const BODY_TOO_LARGE: &str = "body_too_large";
     /// The decoded transaction exceeds `MAX_TX_BYTES`.
@@ -85,6 +91,10 @@ pub enum ErrorKind {
     NotFound,
     /// HTTP method not served on this path: 405.
     MethodNotAllowed,
+    /// The request needs a signed `x-purse-auth` header, or its header does not verify: 401.
+    Unauthorized,
+    /// The signer may not read this: 403.
+    Forbidden,
     /// Deadline exceeded: 408.
     Timeout,
     /// Body too large: 413.
@@ -108,6 +118,8 @@ impl ErrorKind {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -148,6 +160,16 @@ impl ApiError {
     /// Malformed input (400).
     pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorKind::BadRequest, code, message)
+    }
+
+    /// Missing or invalid request signature (401).
+    pub fn unauthorized(code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorKind::Unauthorized, code, message)
+    }
+
+    /// The signer may not read this (403).
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorKind::Forbidden, codes::FORBIDDEN, message)
     }
 
     /// Not found (404).

@@ -23,6 +23,7 @@
 //! [`openapi`]). docs/rpc.md documents every endpoint, error code, limit and the WebSocket protocol.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod errors;
 mod handlers;

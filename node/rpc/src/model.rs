@@ -950,5 +950,30 @@ mod tests {
     }
 }
 
+/// One committed transaction of an account's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccountTxInfo {
+    /// Height of its block.
+    pub height: u64,
+    /// Its index in the block.
+    pub index: u32,
+    /// Its id, hex (`GET /tx/{id}` gives the receipt).
+    #[schema(value_type = String)]
+    pub tx_id: TxId,
+}
+
+/// A page of an account's history (`GET /account/{address}/txs`), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccountTxsInfo {
+    /// The account.
+    #[schema(value_type = String)]
+    pub address: Address,
+    /// The transactions naming it (its own, and those sent to it or acting on it).
+    pub txs: Vec<AccountTxInfo>,
+    /// The `after` value of the next page (`height.index`), when this page is full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 mod rules;
 pub use rules::*;

@@ -27,6 +27,7 @@ use utoipa::OpenApi;
         handlers::blocks::block_by_height,
         handlers::blocks::block_by_hash,
         handlers::ledger::account,
+        handlers::history::account_txs,
         handlers::ledger::query,
         handlers::ledger::proof,
         handlers::node::validators,

@@ -62,6 +62,8 @@ pub enum Endpoint {
     BlockByHash,
     /// Account.
     Account,
+    /// An account's history (signed requests).
+    AccountTxs,
     /// Read-only contract query.
     Query,
     /// State value with Merkle proof.
@@ -116,6 +118,7 @@ pub const ROUTES: &[Route] = &[
     route(Verb::Get, "/block/{height}", Endpoint::BlockByHeight),
     route(Verb::Get, "/block/hash/{hash}", Endpoint::BlockByHash),
     route(Verb::Get, "/account/{address}", Endpoint::Account),
+    route(Verb::Get, "/account/{address}/txs", Endpoint::AccountTxs),
     route(Verb::Post, "/query", Endpoint::Query),
     route(Verb::Get, "/proof/{key}", Endpoint::Proof),
     route(Verb::Get, "/validators", Endpoint::Validators),
@@ -144,6 +147,7 @@ pub(crate) fn method_router(verb: Verb, endpoint: Endpoint) -> MethodRouter<AppS
         Endpoint::BlockByHeight => on(f, handlers::blocks::block_by_height),
         Endpoint::BlockByHash => on(f, handlers::blocks::block_by_hash),
         Endpoint::Account => on(f, handlers::ledger::account),
+        Endpoint::AccountTxs => on(f, handlers::history::account_txs),
         Endpoint::Query => on(f, handlers::ledger::query),
         Endpoint::Proof => on(f, handlers::ledger::proof),
         Endpoint::Validators => on(f, handlers::node::validators),

@@ -3,7 +3,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use purse_state::{Column, StoreError};
-use purse_types::Hash;
+use purse_types::{Address, Hash};
 
 /// Most transactions (and receipts) one block may carry.
 pub const MAX_TXS_PER_BLOCK: usize = 1_000_000;
@@ -43,6 +43,30 @@ pub fn receipt_key(height: u64, index: u32) -> Vec<u8> {
 pub const INDEX_BLOCK_HASH: u8 = b'b';
 /// Index tag: transaction id → [`TxLocation`].
 pub const INDEX_TX: u8 = b't';
+/// Index tag: account → the transactions that name it, `a ‖ address ‖ height (BE) ‖ index (BE)` → tx id.
+pub const INDEX_ACCOUNT_TX: u8 = b'a';
+
+/// Key of the account-history entry of transaction `index` of block `height` for `account` (in key order:
+/// by account, then chronological).
+pub fn account_tx_key(account: &Address, height: u64, index: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + 32 + 8 + 4);
+    k.push(INDEX_ACCOUNT_TX);
+    k.extend_from_slice(&account.0);
+    k.extend_from_slice(&height.to_be_bytes());
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// One entry of an account's history: a committed transaction that names the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountTx {
+    /// Height of its block.
+    pub height: u64,
+    /// Its index in the block.
+    pub index: u32,
+    /// Its id.
+    pub tx_id: Hash,
+}
 
 /// Key in [`Column::BlockIndex`]: tag then the 32-byte hash.
 pub fn index_key(tag: u8, hash: &Hash) -> Vec<u8> {
@@ -96,4 +120,7 @@ pub struct CommitBundle {
     pub certificate: Option<Vec<u8>>,
     /// Transaction ids and encoded receipts, in block order.
     pub receipts: Vec<(Hash, Vec<u8>)>,
+    /// The accounts each transaction names (`purse_types::Transaction::parties`), by transaction index: the
+    /// account-history index (empty for anchor blocks of a state sync).
+    pub parties: Vec<(u32, Address)>,
 }

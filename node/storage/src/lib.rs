@@ -12,11 +12,11 @@ mod snapshot;
 mod storage;
 mod wal;
 
-pub use blocks::{BlockInfo, BlockPart, CommitBundle, TxLocation, MAX_TXS_PER_BLOCK};
+pub use blocks::{AccountTx, BlockInfo, BlockPart, CommitBundle, TxLocation, MAX_TXS_PER_BLOCK};
 pub use checksum::CHECKSUM_LEN;
 pub use error::StorageError;
 pub use meta::{FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN};
-pub use reader::BlockReader;
+pub use reader::{BlockReader, MAX_ACCOUNT_TXS};
 pub use rocks::{RocksConfig, RocksStore};
 pub use snapshot::{
     export_snapshot_of_store, import_snapshot, import_snapshot_with_blocks, SnapshotHeader,

@@ -4,13 +4,16 @@
 //! commit, so a reader never sees half a block.
 
 use crate::blocks::{
-    block_key, decode_record, index_key, receipt_key, BlockInfo, BlockPart, TxLocation, INDEX_BLOCK_HASH,
-    INDEX_TX,
+    account_tx_key, block_key, decode_record, index_key, receipt_key, AccountTx, BlockInfo, BlockPart,
+    TxLocation, INDEX_BLOCK_HASH, INDEX_TX,
 };
 use crate::meta::{decode_meta, Head, META_HEAD};
 use crate::StorageError;
 use purse_state::{Column, KvStore, StoreError};
-use purse_types::Hash;
+use purse_types::{Address, Hash};
+
+/// Most entries one [`BlockReader::account_txs`] call returns.
+pub const MAX_ACCOUNT_TXS: usize = 1_000;
 
 /// Reads committed blocks from a store handle.
 #[derive(Debug, Clone)]
@@ -87,6 +90,38 @@ impl<S: KvStore> BlockReader<S> {
             Some(h) => self.certificate(h),
             None => Ok(None),
         }
+    }
+
+    /// Up to `limit` (at most [`MAX_ACCOUNT_TXS`]) committed transactions that name `account`, oldest first,
+    /// after the position `after` (`(height, index)`, exclusive) when given.
+    pub fn account_txs(
+        &self,
+        account: &Address,
+        after: Option<(u64, u32)>,
+        limit: usize,
+    ) -> Result<Vec<AccountTx>, StorageError> {
+        let prefix = account_tx_key(account, 0, 0)[..33].to_vec();
+        let start = match after {
+            Some((h, i)) => purse_state::key_successor(&account_tx_key(account, h, i)),
+            None => prefix.clone(),
+        };
+        let end = purse_state::prefix_end(&prefix);
+        let entries =
+            self.store.scan(Column::BlockIndex, &start, end.as_deref(), limit.min(MAX_ACCOUNT_TXS))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let bad =
+                || StorageError::from(StoreError::corrupt(Column::BlockIndex, &k, "bad account index entry"));
+            let (Some(h), Some(i), Ok(id)) =
+                (k.get(33..41), k.get(41..45), <[u8; 32]>::try_from(v.as_slice()))
+            else {
+                return Err(bad());
+            };
+            let height = u64::from_be_bytes(h.try_into().map_err(|_| bad())?);
+            let index = u32::from_be_bytes(i.try_into().map_err(|_| bad())?);
+            out.push(AccountTx { height, index, tx_id: Hash(id) });
+        }
+        Ok(out)
     }
 
     /// Where the transaction `tx_id` was committed.

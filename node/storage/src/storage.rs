@@ -1,8 +1,8 @@
 //! The node's store: format checks on open, atomic block commits, block and transaction lookups.
 
 use crate::blocks::{
-    block_key, index_key, receipt_key, BlockInfo, BlockPart, CommitBundle, TxLocation, INDEX_BLOCK_HASH,
-    INDEX_TX, MAX_TXS_PER_BLOCK,
+    account_tx_key, block_key, index_key, receipt_key, BlockInfo, BlockPart, CommitBundle, TxLocation,
+    INDEX_BLOCK_HASH, INDEX_TX, MAX_TXS_PER_BLOCK,
 };
 use crate::meta::{
     decode_meta, FormatRecord, Head, FORMAT_VERSION, MAX_CHAIN_ID_LEN, META_COMMIT_MARKER, META_FORMAT,
@@ -159,6 +159,11 @@ impl<S: KvStore> Storage<S> {
             batch.put(Column::Blocks, receipt_key(h, index), receipt.clone());
             let loc = TxLocation { height: h, index };
             batch.put(Column::BlockIndex, index_key(INDEX_TX, tx_id), purse_types::encode(&loc));
+        }
+        for (index, account) in &b.parties {
+            if let Some((tx_id, _)) = b.receipts.get(*index as usize) {
+                batch.put(Column::BlockIndex, account_tx_key(account, h, *index), tx_id.0);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use common::*;
 use purse_state::{Column, Fault, FaultyStore, KvStore};
 use purse_storage::{import_snapshot, RocksConfig, RocksStore, Storage, StorageError};
 use purse_types::Hash;
+use std::sync::Arc;
 
 fn rocks(dir: &std::path::Path) -> RocksStore {
     RocksStore::open(dir, RocksConfig::default()).unwrap()
@@ -66,6 +67,7 @@ fn state_root_must_match_the_block() {
         block: vec![],
         certificate: None,
         receipts: vec![],
+        parties: Vec::new(),
     };
     assert!(matches!(s.commit_block(bundle, prepared), Err(StorageError::StateRootMismatch { .. })));
     assert_eq!(s.head(), None);
@@ -284,4 +286,24 @@ fn pruned_height_cannot_be_exported() {
         matches!(err, StorageError::State(purse_state::StateError::VersionPruned { version: 1, oldest: 3 })),
         "{err}"
     );
+}
+
+#[test]
+fn account_history_lists_the_transactions_naming_an_account_in_order_with_paging() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Storage::open(Arc::new(rocks(dir.path())), CHAIN, state_config()).unwrap();
+    for h in 0..=3 {
+        commit(&mut s, h).unwrap();
+    }
+    let reader = s.reader();
+    let all = reader.account_txs(&account(0), None, 100).unwrap();
+    let expected: Vec<(u64, u32, Hash)> =
+        (0..=3u64).flat_map(|h| [(h, 0u32, tx_id(h, 0)), (h, 2, tx_id(h, 2))]).collect();
+    assert_eq!(all.iter().map(|t| (t.height, t.index, t.tx_id)).collect::<Vec<_>>(), expected);
+    // Paging: three at a time, each page after the last entry of the previous one.
+    let page = reader.account_txs(&account(0), None, 3).unwrap();
+    let next = reader.account_txs(&account(0), Some((page[2].height, page[2].index)), 3).unwrap();
+    assert_eq!(page.iter().chain(&next).copied().collect::<Vec<_>>(), all[..6].to_vec());
+    assert_eq!(reader.account_txs(&account(1), None, 100).unwrap().len(), 4);
+    assert!(reader.account_txs(&account(2), None, 100).unwrap().is_empty());
 }

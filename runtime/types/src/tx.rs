@@ -345,6 +345,35 @@ pub fn proposal_id(propose_tx: &TxId) -> Hash {
 }
 
 impl Transaction {
+    /// The accounts this transaction names, sender first, without repeats: the sender, and the recipient,
+    /// contract or account a payload targets (what an account's history lists; funds a contract moves on are
+    /// not followed).
+    pub fn parties(&self) -> Vec<Address> {
+        let mut out = vec![self.sender];
+        let mut add = |a: Address| {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        };
+        match &self.payload {
+            Payload::Transfer { to, .. } | Payload::Mint { to, .. } => add(*to),
+            Payload::Call { contract, .. } | Payload::Upgrade { contract, .. } => add(*contract),
+            Payload::Confidential(ConfidentialOp::Transfer { to, .. }) => add(*to),
+            Payload::Admin(op) => match op {
+                AdminOp::Onboard { public_key, .. } => add(public_key.address()),
+                AdminOp::SetTier { account, .. }
+                | AdminOp::GrantRole { account, .. }
+                | AdminOp::RevokeRole { account, .. }
+                | AdminOp::AuthorizeHolder { account, .. }
+                | AdminOp::FreezeHolding { account, .. } => add(*account),
+                AdminOp::Clawback { from, .. } => add(*from),
+                AdminOp::FreezeAsset { .. } => {}
+            },
+            _ => {}
+        }
+        out
+    }
+
     /// The transaction id.
     pub fn id(&self) -> TxId {
         Hash::digest(Domain::TxId, &encode(self))
@@ -422,6 +451,26 @@ mod tests {
         assert!(t.verify_signature().is_err());
         let bytes = encode(&stx);
         assert_eq!(SignedTransaction::decode(&bytes), Ok(stx));
+    }
+
+    #[test]
+    fn parties_are_the_sender_and_the_account_a_payload_targets_once_each() {
+        let k = Keypair::from_seed(&[1; 32]);
+        let other = Keypair::from_seed(&[2; 32]).public();
+        let mut t = sample();
+        t.sender = k.public().address();
+        t.payload = Payload::Transfer {
+            to: other.address(),
+            coin: Coin { asset: AssetId::native(), amount: Amount(1) },
+        };
+        assert_eq!(t.parties(), vec![k.public().address(), other.address()]);
+        t.payload =
+            Payload::Transfer { to: t.sender, coin: Coin { asset: AssetId::native(), amount: Amount(1) } };
+        assert_eq!(t.parties(), vec![t.sender]);
+        t.payload = Payload::Admin(AdminOp::Onboard { public_key: other, tier: 1 });
+        assert_eq!(t.parties(), vec![t.sender, other.address()]);
+        t.payload = Payload::Burn { coin: Coin { asset: AssetId::native(), amount: Amount(1) } };
+        assert_eq!(t.parties(), vec![t.sender]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Request handlers, one module per resource, and the helpers they share.
 
 pub(crate) mod blocks;
+pub(crate) mod history;
 pub(crate) mod ledger;
 pub(crate) mod meta;
 pub(crate) mod node;

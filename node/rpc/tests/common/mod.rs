@@ -3,17 +3,19 @@
 #![allow(dead_code)]
 
 use purse_rpc::model::{
-    role_name, AccountInfo, Admission, AssetControlsInfo, BalanceInfo, BlockInfo, CodeAllowedInfo,
-    EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo, HoldingControlsInfo,
-    NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo, ScheduledValidatorSet,
-    StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxDroppedEvent, TxInfo, ValidatorsInfo, Verdict,
+    role_name, AccountInfo, AccountTxInfo, AccountTxsInfo, Admission, AssetControlsInfo, BalanceInfo,
+    BlockInfo, CodeAllowedInfo, EvidenceInfo, GovernanceActionInfo, GovernanceConfigInfo, GovernanceInfo,
+    HoldingControlsInfo, NodeStatus, ParamsInfo, ProposalInfo, ProposalState, QueryResult, RolesInfo,
+    ScheduledValidatorSet, StateProofInfo, TierLimitsInfo, TierLimitsQueryInfo, TxDroppedEvent, TxInfo,
+    ValidatorsInfo, Verdict,
 };
 use purse_rpc::{ApiError, Metrics, NodeApi, NodeEvent, RpcConfig, RpcError, SubmitError};
 use purse_types::state_proof::{state_key_hash, state_leaf_hash, state_value_hash, ProofTerminal};
 use purse_types::{
-    encode, Address, Amount, AssetId, Block, BlockId, ChainId, Coin, Event, Evidence, GovernanceAction, Hash,
-    Header, Keypair, Payload, Receipt, Role, SignedTransaction, StateProof, TierLimits, Transaction, TxId,
-    TxStatus, Validator, ValidatorSet, ValidatorUpdate, Vote, VoteKind,
+    encode, Address, Amount, AssetId, Block, BlockId, ChainId, Coin, Domain, Event, Evidence,
+    GovernanceAction, Hash, Header, Keypair, Payload, PublicKey, Receipt, Role, SignedTransaction,
+    StateProof, TierLimits, Transaction, TxId, TxStatus, Validator, ValidatorSet, ValidatorUpdate, Vote,
+    VoteKind,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -40,6 +42,16 @@ pub fn bob() -> Keypair {
 }
 
 /// The contract the mock answers queries for.
+/// Holds the auditor role in the mock.
+pub fn auditor() -> Keypair {
+    Keypair::from_seed(&[0xAD; 32])
+}
+
+/// The id of alice's history entry at `height` in the mock.
+pub fn history_tx(height: u64) -> TxId {
+    Hash::digest(Domain::TxId, &height.to_le_bytes())
+}
+
 pub fn contract() -> Address {
     Address::contract(&alice().public().address(), 0)
 }
@@ -479,6 +491,30 @@ impl NodeApi for MockNode {
             PASSED_PROPOSAL => Some(passed_proposal()),
             _ => None,
         })
+    }
+
+    /// Alice's history is three transactions (heights 1 to 3); everyone else's is empty. Alice reads her own,
+    /// the auditor reads anyone's, nobody else reads anything.
+    fn account_txs(
+        &self,
+        reader: &PublicKey,
+        address: &Address,
+        after: Option<(u64, u32)>,
+        limit: usize,
+    ) -> Result<AccountTxsInfo, ApiError> {
+        if *reader != auditor().public() && reader.address() != *address {
+            return Err(ApiError::forbidden(format!("{} may not read {address}", reader.address())));
+        }
+        let all: Vec<AccountTxInfo> = if *address == alice().public().address() {
+            (1..=3u64).map(|h| AccountTxInfo { height: h, index: 0, tx_id: history_tx(h) }).collect()
+        } else {
+            Vec::new()
+        };
+        let txs: Vec<AccountTxInfo> =
+            all.into_iter().filter(|t| after.is_none_or(|a| (t.height, t.index) > a)).take(limit).collect();
+        let next =
+            (txs.len() == limit).then(|| txs.last().map(|t| format!("{}.{}", t.height, t.index))).flatten();
+        Ok(AccountTxsInfo { address: *address, txs, next })
     }
 
     fn roles(&self, address: &Address) -> Result<RolesInfo, ApiError> {

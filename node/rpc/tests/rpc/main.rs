@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod history;
 mod http;
 mod metrics;
 mod openapi;

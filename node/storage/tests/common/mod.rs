@@ -31,6 +31,11 @@ pub fn tx_id(height: u64, i: u64) -> Hash {
     Hash::digest(Domain::TxId, format!("{height}/{i}").as_bytes())
 }
 
+/// An account the blocks' transactions name.
+pub fn account(i: u8) -> purse_types::Address {
+    purse_types::Address([i; 32])
+}
+
 pub fn block_hash(height: u64) -> Hash {
     Hash::digest(Domain::BlockId, &height.to_le_bytes())
 }
@@ -50,6 +55,8 @@ pub fn commit<S: KvStore>(s: &mut Storage<S>, height: u64) -> Result<Head, Stora
         block: block_bytes(height),
         certificate: Some(format!("cert {height}").into_bytes()),
         receipts: (0..3).map(|i| (tx_id(height, i), format!("receipt {height}/{i}").into_bytes())).collect(),
+        // Transactions 0 and 2 name account 0, transaction 1 names account 1 (the account-history index).
+        parties: vec![(0, account(0)), (1, account(1)), (2, account(0))],
     };
     s.commit_block(bundle, prepared)
 }
