@@ -81,10 +81,17 @@ impl Rng {
     }
 }
 
+/// Most uncommitted transactions the scenario keeps per sender (below the pool's default `max_per_sender`, 64).
+const MAX_IN_FLIGHT_PER_SENDER: usize = 48;
+/// Longest a submission waits for its sender's earlier transactions to commit.
+const SUBMIT_WAIT: Duration = Duration::from_secs(120);
+
 struct Driver<'a> {
     net: &'a LocalNet,
     nonces: HashMap<Address, u64>,
-    submitted_at: HashMap<Hash, Instant>,
+    submitted_at: HashMap<Hash, (Instant, Address)>,
+    /// Uncommitted submitted transactions per sender (kept below [`MAX_IN_FLIGHT_PER_SENDER`]).
+    in_flight: HashMap<Address, usize>,
     latencies: Vec<Duration>,
     committed: usize,
     succeeded: usize,
@@ -92,6 +99,8 @@ struct Driver<'a> {
     /// Per validator: height → (block id, state root).
     chains: Vec<BTreeMap<u64, (Hash, Hash)>>,
     next_node: usize,
+    /// The node each sender submits to (assigned round-robin on first use).
+    node_of: BTreeMap<Address, usize>,
     verbose: bool,
 }
 
@@ -111,11 +120,31 @@ impl<'a> Driver<'a> {
         t.sign(key)
     }
 
+    /// Submits `tx` to its sender's node. A wallet talks to one node, which admits the sender's transactions in
+    /// nonce order and gossips them in that order; spreading one sender's burst over every node instead makes
+    /// each node receive it out of order, fill its future queue and drop the rest, and blocks then carry only
+    /// the few transactions each proposer holds in sequence. Senders are spread over the nodes.
+    /// A sender with [`MAX_IN_FLIGHT_PER_SENDER`] uncommitted transactions waits for some to commit first, as a
+    /// wallet would: the pool keeps at most `max_per_sender` per sender and refuses the rest (`sender_full`).
     fn submit(&mut self, tx: SignedTransaction) -> Result<(), TestnetError> {
-        self.submitted_at.insert(tx.id(), Instant::now());
+        let sender = tx.tx.sender;
+        let deadline = Instant::now() + SUBMIT_WAIT;
+        while self.in_flight.get(&sender).copied().unwrap_or(0) >= MAX_IN_FLIGHT_PER_SENDER {
+            if Instant::now() > deadline {
+                return Err(TestnetError::Scenario(format!(
+                    "{sender}: {MAX_IN_FLIGHT_PER_SENDER} transactions not committed within {SUBMIT_WAIT:?}"
+                )));
+            }
+            self.pump(Duration::from_millis(200));
+        }
+        *self.in_flight.entry(sender).or_insert(0) += 1;
+        self.submitted_at.insert(tx.id(), (Instant::now(), sender));
         self.submitted += 1;
-        let node = self.next_node;
-        self.next_node = (self.next_node + 1) % self.net.nodes.len();
+        let node = *self.node_of.entry(tx.tx.sender).or_insert_with(|| {
+            let n = self.next_node;
+            self.next_node = (self.next_node + 1) % self.net.nodes.len().max(1);
+            n
+        });
         self.net.submit(node, tx)
     }
 
@@ -130,32 +159,37 @@ impl<'a> Driver<'a> {
                     self.submitted_at.len()
                 )));
             }
-            match self.net.events.recv_timeout(left.min(Duration::from_millis(500))) {
-                Ok((
-                    node,
-                    EngineEvent::Committed { height, block_id, state_root, tx_ids, succeeded, round },
-                )) => {
-                    if let Some(c) = self.chains.get_mut(node) {
-                        c.insert(height, (block_id, state_root));
-                    }
-                    if node == 0 {
-                        let now = Instant::now();
-                        for id in &tx_ids {
-                            if let Some(t) = self.submitted_at.remove(id) {
-                                self.latencies.push(now - t);
-                                self.committed += 1;
-                            }
-                        }
-                        self.succeeded += succeeded;
-                        if self.verbose && !tx_ids.is_empty() {
-                            println!("  height {height:>4} round {round}: {:>5} txs", tx_ids.len());
-                        }
-                    }
-                }
-                Err(_) => continue,
-            }
+            self.pump(left.min(Duration::from_millis(500)));
         }
         Ok(())
+    }
+
+    /// Takes in one commit event (waiting at most `wait`): records validator 0's commits of our transactions.
+    fn pump(&mut self, wait: Duration) {
+        let Ok((node, EngineEvent::Committed { height, block_id, state_root, tx_ids, succeeded, round })) =
+            self.net.events.recv_timeout(wait)
+        else {
+            return;
+        };
+        if let Some(c) = self.chains.get_mut(node) {
+            c.insert(height, (block_id, state_root));
+        }
+        if node == 0 {
+            let now = Instant::now();
+            for id in &tx_ids {
+                if let Some((t, sender)) = self.submitted_at.remove(id) {
+                    self.latencies.push(now - t);
+                    self.committed += 1;
+                    if let Some(n) = self.in_flight.get_mut(&sender) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+            }
+            self.succeeded += succeeded;
+            if self.verbose && !tx_ids.is_empty() {
+                println!("  height {height:>4} round {round}: {:>5} txs", tx_ids.len());
+            }
+        }
     }
 }
 
@@ -168,12 +202,14 @@ pub fn run(net: &mut LocalNet, rounds: usize, verbose: bool) -> Result<Summary, 
         net,
         nonces: HashMap::new(),
         submitted_at: HashMap::new(),
+        in_flight: HashMap::new(),
         latencies: Vec::new(),
         committed: 0,
         succeeded: 0,
         submitted: 0,
         chains: vec![BTreeMap::new(); net.nodes.len()],
         next_node: 0,
+        node_of: BTreeMap::new(),
         verbose,
     };
     let wait = Duration::from_secs(120);
