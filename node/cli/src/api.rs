@@ -284,6 +284,10 @@ fn to_rpc_verdict(v: purse_mempool::Verdict) -> Verdict {
 const FULL_CODES: [&str; 3] = ["pool_full", "sender_full", "future_queue_full"];
 
 impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
+    fn chain_id(&self) -> ChainId {
+        self.chain_id.clone()
+    }
+
     fn status(&self) -> Result<NodeStatus, ApiError> {
         let (height, hash, root) = self.head()?;
         Ok(NodeStatus {

@@ -8,7 +8,7 @@ use crate::model::{
     GovernanceInfo, NodeEvent, NodeStatus, ProposalInfo, QueryResult, Readiness, RolesInfo, StateProofInfo,
     TierLimitsQueryInfo, TxInfo, ValidatorsInfo, Verdict,
 };
-use purse_types::{Address, AssetId, BlockId, Hash, PublicKey, SignedTransaction, TxId};
+use purse_types::{Address, AssetId, BlockId, ChainId, Hash, PublicKey, SignedTransaction, TxId};
 use tokio::sync::broadcast;
 
 /// What a node offers to its RPC server.
@@ -24,6 +24,9 @@ use tokio::sync::broadcast;
 pub trait NodeApi: Send + Sync + 'static {
     /// The node's view of the chain (`GET /status`).
     fn status(&self) -> Result<NodeStatus, ApiError>;
+
+    /// The chain id (cheap, no I/O: what signed requests are bound to).
+    fn chain_id(&self) -> ChainId;
 
     /// Whether the node should receive traffic (`GET /ready`). The default says not ready while
     /// [`NodeStatus::syncing`] is set or the status cannot be read.

@@ -69,8 +69,7 @@ pub(crate) async fn account_txs(
     let (after, limit) = parse_query(uri.query())?;
     let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let header = headers.get(AUTH_HEADER).map(|v| v.to_str().unwrap_or(""));
-    let chain_id = call(&state, |api| api.status()).await?.chain_id;
-    let reader = verify_request(header, chain_id.as_str(), &path, now_ms())?;
+    let reader = verify_request(header, state.api.chain_id().as_str(), &path, now_ms())?;
     call(&state, move |api| api.account_txs(&reader, &address, after, limit)).await.map(Json)
 }
 

@@ -328,6 +328,10 @@ impl MockNode {
 }
 
 impl NodeApi for MockNode {
+    fn chain_id(&self) -> ChainId {
+        chain()
+    }
+
     fn status(&self) -> Result<NodeStatus, ApiError> {
         let delay = self.status_delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
