@@ -73,6 +73,11 @@ pub struct BatchEntry<'a> {
     pub value: Option<&'a [u8]>,
 }
 
+/// Spare bytes below which a [`WriteBatch`] starts a new buffer for the next operation.
+const MIN_SPARE_BYTES: usize = 2 * 1024;
+/// Largest buffer a [`WriteBatch`] starts by itself (one sized up front may be larger).
+const MAX_SEGMENT_BYTES: usize = 1 << 20;
+
 /// Where one operation's bytes are in a [`WriteBatch`]'s buffers: the key at `start` of buffer `segment`,
 /// then the value.
 #[derive(Debug, Clone, Copy)]
@@ -123,10 +128,20 @@ impl WriteBatch {
         WriteBatch { segments: vec![Vec::with_capacity(bytes)], slots: Vec::with_capacity(n) }
     }
 
-    /// The buffer operations are added to, and its index.
+    /// The buffer operations are added to, and its index. When the last buffer is nearly full a new one is
+    /// started (each twice as large, up to [`MAX_SEGMENT_BYTES`]) rather than the records copied into a larger
+    /// one: a block commit's batch holds megabytes.
     fn tail(&mut self) -> (usize, &mut Vec<u8>) {
-        if self.segments.is_empty() {
-            self.segments.push(Vec::new());
+        let start_new = match self.segments.last() {
+            None => true,
+            Some(last) => !last.is_empty() && last.capacity() - last.len() < MIN_SPARE_BYTES,
+        };
+        if start_new {
+            let capacity = self
+                .segments
+                .last()
+                .map_or(0, |l| l.capacity().saturating_mul(2).clamp(2 * MIN_SPARE_BYTES, MAX_SEGMENT_BYTES));
+            self.segments.push(Vec::with_capacity(capacity));
         }
         let i = self.segments.len() - 1;
         (i, &mut self.segments[i])
@@ -332,6 +347,34 @@ mod tests {
                 BatchOp::Put { column: Column::Meta, key: vec![], value: vec![] },
             ]
         );
+    }
+
+    #[test]
+    fn a_growing_batch_starts_new_buffers_and_keeps_every_operation() {
+        let mut b = WriteBatch::new();
+        let value =
+            |i: usize| vec![(i % 251) as u8; if i % 100 == 0 { 3 * MIN_SPARE_BYTES } else { i % 300 }];
+        for i in 0..20_000usize {
+            if i % 7 == 0 {
+                b.delete(Column::StateValues, i.to_be_bytes());
+            } else {
+                b.put_with(Column::StateNodes, &i.to_be_bytes(), |out| out.extend_from_slice(&value(i)));
+            }
+        }
+        assert!(b.segments.len() > 1, "a multi-megabyte batch spans several buffers");
+        assert!(
+            b.segments.iter().all(|s| s.capacity() <= 2 * MAX_SEGMENT_BYTES),
+            "no buffer grows without bound"
+        );
+        assert_eq!(b.len(), 20_000);
+        for (i, e) in b.iter().enumerate() {
+            assert_eq!(e.key, i.to_be_bytes());
+            if i % 7 == 0 {
+                assert_eq!((e.column, e.value), (Column::StateValues, None));
+            } else {
+                assert_eq!((e.column, e.value), (Column::StateNodes, Some(&value(i)[..])));
+            }
+        }
     }
 
     #[test]

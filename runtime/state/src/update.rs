@@ -140,6 +140,10 @@ impl StaleList {
 /// it saves).
 pub(crate) const PARALLEL_MIN_CHANGES: usize = 1_024;
 
+/// Initial buffer of each depth's node records; a batch adds buffers as it fills rather than copying into a
+/// larger one (see [`WriteBatch`]).
+const NODE_SEGMENT_BYTES: usize = 64 * 1024;
+
 pub(crate) struct TreeUpdate<'d, S> {
     db: &'d StateDb<S>,
     version: u64,
@@ -147,6 +151,8 @@ pub(crate) struct TreeUpdate<'d, S> {
     batch: WriteBatch,
     /// Nodes written by this version, in the order they were built.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// The node records, encoded as they are built, one batch per depth (each in path order).
+    node_records: Vec<WriteBatch>,
     stale_nodes: StaleList,
     stale_values: StaleList,
     stale_tombstones: StaleList,
@@ -167,6 +173,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             version,
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
             new_nodes: Vec::with_capacity(expected_changes * 2 + 16),
+            node_records: Vec::new(),
             stale_nodes: StaleList::default(),
             stale_values: StaleList::default(),
             stale_tombstones: StaleList::default(),
@@ -209,15 +216,9 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         let mut batch = self.batch;
         // Node records in storage-key order (depth, then path). Each node is written by its parent's
         // `finish`, children in nibble order, and parents finish in path order: every depth is already in
-        // path order, so grouping by depth sorts them.
-        let mut by_depth: Vec<Vec<usize>> = vec![Vec::new(); MAX_PROOF_DEPTH + 1];
-        for (i, (id, _)) in self.new_nodes.iter().enumerate() {
-            by_depth[id.depth().min(MAX_PROOF_DEPTH)].push(i);
-        }
-        for i in by_depth.into_iter().flatten() {
-            let (id, node) = &self.new_nodes[i];
-            let key = id.key_bytes();
-            batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(out));
+        // path order, so concatenating the depths sorts them.
+        for records in self.node_records {
+            batch.append(records);
         }
         self.stale_nodes.write(self.version, StaleKind::Node, &mut batch);
         self.stale_values.write(self.version, StaleKind::Value, &mut batch);
@@ -366,6 +367,10 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     fn absorb(&mut self, other: TreeUpdate<'d, S>) {
         self.batch.append(other.batch);
         self.new_nodes.extend(other.new_nodes);
+        // Per depth, the other pass's nodes follow this pass's in path order.
+        for (depth, records) in other.node_records.into_iter().enumerate() {
+            self.records_at(depth).append(records);
+        }
         self.stale_nodes.append(other.stale_nodes);
         self.stale_values.append(other.stale_values);
         self.stale_tombstones.append(other.stale_tombstones);
@@ -479,8 +484,24 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
     }
 
+    /// Records the node built at `id`: encodes its record (on the thread that built it) and keeps it for the
+    /// node cache.
     fn write_node(&mut self, id: NodeId, node: InternalNode) {
-        self.new_nodes.push((id, Arc::new(Node::Internal(node))));
+        let node = Node::Internal(node);
+        let key = id.key_bytes();
+        self.records_at(id.depth())
+            .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(out));
+        self.new_nodes.push((id, Arc::new(node)));
+    }
+
+    /// The batch of node records at `depth`.
+    fn records_at(&mut self, depth: usize) -> &mut WriteBatch {
+        let depth = depth.min(MAX_PROOF_DEPTH);
+        if self.node_records.len() <= depth {
+            self.node_records
+                .resize_with(depth + 1, || WriteBatch::with_capacity_bytes(0, NODE_SEGMENT_BYTES));
+        }
+        &mut self.node_records[depth]
     }
 }
 
