@@ -8,6 +8,7 @@ mod error;
 mod meta;
 mod reader;
 mod rocks;
+mod rocks_batch;
 mod snapshot;
 mod storage;
 mod wal;
