@@ -352,8 +352,9 @@ mod tests {
     #[test]
     fn a_growing_batch_starts_new_buffers_and_keeps_every_operation() {
         let mut b = WriteBatch::new();
-        let value =
-            |i: usize| vec![(i % 251) as u8; if i % 100 == 0 { 3 * MIN_SPARE_BYTES } else { i % 300 }];
+        let value = |i: usize| {
+            vec![(i % 251) as u8; if i.is_multiple_of(100) { 3 * MIN_SPARE_BYTES } else { i % 300 }]
+        };
         for i in 0..20_000usize {
             if i % 7 == 0 {
                 b.delete(Column::StateValues, i.to_be_bytes());
