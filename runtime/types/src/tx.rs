@@ -346,8 +346,8 @@ pub fn proposal_id(propose_tx: &TxId) -> Hash {
 
 impl Transaction {
     /// The accounts this transaction names, sender first, without repeats: the sender, and the recipient,
-    /// contract or account a payload targets (what an account's history lists; funds a contract moves on are
-    /// not followed).
+    /// contract (a deployed one included) or account a payload targets (what an account's history lists;
+    /// funds a contract moves on, and the accounts a governance proposal's action names, are not followed).
     pub fn parties(&self) -> Vec<Address> {
         let mut out = vec![self.sender];
         let mut add = |a: Address| {
@@ -355,10 +355,20 @@ impl Transaction {
                 out.push(a);
             }
         };
+        // Exhaustive on purpose: a new payload must decide whom it names.
         match &self.payload {
             Payload::Transfer { to, .. } | Payload::Mint { to, .. } => add(*to),
             Payload::Call { contract, .. } | Payload::Upgrade { contract, .. } => add(*contract),
-            Payload::Confidential(ConfidentialOp::Transfer { to, .. }) => add(*to),
+            Payload::Deploy { .. } => add(Address::contract(&self.sender, self.nonce)),
+            Payload::Confidential(op) => match op {
+                ConfidentialOp::Transfer { to, .. } => add(*to),
+                ConfidentialOp::Register { .. }
+                | ConfidentialOp::Deposit { .. }
+                | ConfidentialOp::Withdraw { .. }
+                | ConfidentialOp::ApplyPending { .. }
+                | ConfidentialOp::SetAuditor { .. } => {}
+            },
+            Payload::CreateAsset { .. } | Payload::Burn { .. } | Payload::Governance(_) => {}
             Payload::Admin(op) => match op {
                 AdminOp::Onboard { public_key, .. } => add(public_key.address()),
                 AdminOp::SetTier { account, .. }
@@ -369,7 +379,6 @@ impl Transaction {
                 AdminOp::Clawback { from, .. } => add(*from),
                 AdminOp::FreezeAsset { .. } => {}
             },
-            _ => {}
         }
         out
     }
@@ -471,6 +480,8 @@ mod tests {
         assert_eq!(t.parties(), vec![t.sender, other.address()]);
         t.payload = Payload::Burn { coin: Coin { asset: AssetId::native(), amount: Amount(1) } };
         assert_eq!(t.parties(), vec![t.sender]);
+        t.payload = Payload::Deploy { code: vec![0], init_args: vec![], admin: None, fuel_limit: 1 };
+        assert_eq!(t.parties(), vec![t.sender, Address::contract(&t.sender, t.nonce)]);
     }
 
     #[test]
