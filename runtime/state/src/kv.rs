@@ -73,6 +73,9 @@ pub struct BatchEntry<'a> {
     pub value: Option<&'a [u8]>,
 }
 
+// A batch's per-column order flags are the bits of a u16.
+const _: () = assert!(Column::ALL.len() <= 16);
+
 /// Spare bytes below which a [`WriteBatch`] starts a new buffer for the next operation.
 const MIN_SPARE_BYTES: usize = 2 * 1024;
 /// Largest buffer a [`WriteBatch`] starts by itself (one sized up front may be larger).
@@ -97,11 +100,19 @@ struct Slot {
 /// builds tens of thousands of operations, and one allocation per key and per value (and freeing them all
 /// after the write) cost more than the hashing. [`append`](Self::append) moves the other batch's buffers
 /// over without copying them.
+///
+/// The batch also tracks, per column, whether its keys were added in ascending order
+/// ([`column_is_sorted`](Self::column_is_sorted)): a store that inserts faster in key order (RocksDB's
+/// memtable) then sorts only the columns that need it, without comparing every key again.
 #[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
     /// Byte buffers; operations are added to the last one.
     segments: Vec<Vec<u8>>,
     slots: Vec<Slot>,
+    /// Per column (by [`Column::index`]), the first and the last operation on it.
+    ends: [Option<(usize, usize)>; Column::ALL.len()],
+    /// Bit `i` set when column `i`'s keys were not added in ascending order.
+    unsorted: u16,
 }
 
 impl PartialEq for WriteBatch {
@@ -120,12 +131,50 @@ impl WriteBatch {
 
     /// An empty batch with room for `n` operations.
     pub fn with_capacity(n: usize) -> WriteBatch {
-        WriteBatch { segments: vec![Vec::with_capacity(n.saturating_mul(64))], slots: Vec::with_capacity(n) }
+        WriteBatch::with_capacity_bytes(n, n.saturating_mul(64))
     }
 
     /// An empty batch with room for `n` operations holding `bytes` bytes of keys and values.
     pub fn with_capacity_bytes(n: usize, bytes: usize) -> WriteBatch {
-        WriteBatch { segments: vec![Vec::with_capacity(bytes)], slots: Vec::with_capacity(n) }
+        WriteBatch {
+            segments: vec![Vec::with_capacity(bytes)],
+            slots: Vec::with_capacity(n),
+            ..WriteBatch::default()
+        }
+    }
+
+    /// The key of `slot` (empty if the slot does not point into the buffers, which never happens).
+    fn key_of(&self, slot: &Slot) -> &[u8] {
+        self.segments
+            .get(slot.segment)
+            .and_then(|d| d.get(slot.start..slot.start + slot.key_len))
+            .unwrap_or(&[])
+    }
+
+    /// Adds an operation whose bytes are in the buffers, noting whether its column stays in key order.
+    fn push_slot(&mut self, slot: Slot) {
+        let c = slot.column.index();
+        let i = self.slots.len();
+        match self.ends[c] {
+            Some((first, last)) => {
+                if self.slots.get(last).is_some_and(|prev| self.key_of(prev) > self.key_of(&slot)) {
+                    self.unsorted |= 1 << c;
+                }
+                self.ends[c] = Some((first, i));
+            }
+            None => self.ends[c] = Some((i, i)),
+        }
+        self.slots.push(slot);
+    }
+
+    /// True when the operations on `column` were added in ascending (non-decreasing) key order.
+    pub fn column_is_sorted(&self, column: Column) -> bool {
+        self.unsorted & (1 << column.index()) == 0
+    }
+
+    /// True when every column's operations were added in ascending key order.
+    pub fn is_sorted_within_columns(&self) -> bool {
+        self.unsorted == 0
     }
 
     /// The buffer operations are added to, and its index. When the last buffer is nearly full a new one is
@@ -162,7 +211,7 @@ impl WriteBatch {
         let value_start = buf.len();
         fill(buf);
         let value_len = buf.len() - value_start;
-        self.slots.push(Slot { column, segment, start, key_len: key.len(), value_len: Some(value_len) });
+        self.push_slot(Slot { column, segment, start, key_len: key.len(), value_len: Some(value_len) });
     }
 
     /// Adds a delete.
@@ -171,14 +220,31 @@ impl WriteBatch {
         let (segment, buf) = self.tail();
         let start = buf.len();
         buf.extend_from_slice(key);
-        self.slots.push(Slot { column, segment, start, key_len: key.len(), value_len: None });
+        self.push_slot(Slot { column, segment, start, key_len: key.len(), value_len: None });
     }
 
     /// Appends every operation of `other`, after those already here.
     pub fn append(&mut self, other: WriteBatch) {
-        let base = self.segments.len();
+        let (base_segment, base_slot) = (self.segments.len(), self.slots.len());
         self.segments.extend(other.segments);
-        self.slots.extend(other.slots.into_iter().map(|s| Slot { segment: s.segment + base, ..s }));
+        self.slots.extend(other.slots.into_iter().map(|s| Slot { segment: s.segment + base_segment, ..s }));
+        self.unsorted |= other.unsorted;
+        for (c, theirs) in other.ends.iter().enumerate() {
+            let Some((first, last)) = *theirs else { continue };
+            let (first, last) = (first + base_slot, last + base_slot);
+            self.ends[c] = match self.ends[c] {
+                None => Some((first, last)),
+                Some((mine, my_last)) => {
+                    let (a, b) = (self.slots.get(my_last), self.slots.get(first));
+                    if let (Some(a), Some(b)) = (a, b) {
+                        if self.key_of(a) > self.key_of(b) {
+                            self.unsorted |= 1 << c;
+                        }
+                    }
+                    Some((mine, last))
+                }
+            };
+        }
     }
 
     /// Number of operations.
@@ -374,6 +440,66 @@ mod tests {
                 assert_eq!((e.column, e.value), (Column::StateValues, None));
             } else {
                 assert_eq!((e.column, e.value), (Column::StateNodes, Some(&value(i)[..])));
+            }
+        }
+    }
+
+    #[test]
+    fn batch_tracks_key_order_per_column() {
+        let mut a = WriteBatch::new();
+        a.put(Column::StateNodes, b"a", b"");
+        a.put(Column::Meta, b"z", b"");
+        a.delete(Column::StateNodes, b"b");
+        a.put(Column::StateNodes, b"b", b"");
+        assert!(a.is_sorted_within_columns(), "interleaved columns, each ascending, repeats allowed");
+        a.put(Column::Meta, b"y", b"");
+        assert!(!a.column_is_sorted(Column::Meta));
+        assert!(a.column_is_sorted(Column::StateNodes));
+        assert!(!a.is_sorted_within_columns());
+
+        let mut first = WriteBatch::new();
+        first.put(Column::StateValues, b"m", b"");
+        let mut later = WriteBatch::new();
+        later.put(Column::StateNodes, b"a", b"");
+        later.put(Column::StateValues, b"n", b"");
+        first.append(later);
+        assert!(first.is_sorted_within_columns());
+        let mut earlier = WriteBatch::new();
+        earlier.put(Column::StateValues, b"a", b"");
+        first.append(earlier);
+        assert!(!first.column_is_sorted(Column::StateValues));
+        assert!(first.column_is_sorted(Column::StateNodes));
+        let mut empty = WriteBatch::new();
+        empty.append(first.clone());
+        assert!(!empty.column_is_sorted(Column::StateValues), "appending carries the flags over");
+    }
+
+    proptest::proptest! {
+        /// The order flags of a batch built by puts, deletes and appends match a recomputation over its
+        /// operations.
+        #[test]
+        fn order_flags_match_the_operations(
+            parts in proptest::collection::vec(
+                proptest::collection::vec((0..3usize, proptest::collection::vec(0u8..4, 0..3), proptest::bool::ANY), 0..12),
+                1..4,
+            )
+        ) {
+            let mut batch = WriteBatch::new();
+            for part in parts {
+                let mut b = WriteBatch::new();
+                for (c, key, delete) in part {
+                    if delete {
+                        b.delete(Column::ALL[c], &key);
+                    } else {
+                        b.put(Column::ALL[c], &key, b"v");
+                    }
+                }
+                batch.append(b);
+            }
+            for column in Column::ALL {
+                let keys: Vec<&[u8]> = batch.iter().filter(|e| e.column == column).map(|e| e.key).collect();
+                let sorted = keys.windows(2).all(|w| w[0] <= w[1]);
+                proptest::prop_assert_eq!(batch.column_is_sorted(column), sorted, "{}", column);
             }
         }
     }
