@@ -54,8 +54,8 @@ type Map = HashMap<NodeId, Arc<Node>, BuildHasherDefault<IdHasher>>;
 type Generations = (Map, Map);
 
 /// Two-generation cache: new entries go to the young map; when it holds half the capacity it becomes the old
-/// map (dropping the previous old one). A hit in the old map is promoted. This approximates LRU with O(1)
-/// work and bounds memory to `capacity` nodes. Nodes are immutable once written (a node key names one version
+/// map, and the previous old map is emptied and reused as the young one. A hit in the old map is promoted.
+/// This approximates LRU with O(1) work and bounds memory to `capacity` nodes. Nodes are immutable once written (a node key names one version
 /// of one position), so a cached node is never stale.
 #[derive(Debug)]
 pub struct NodeCache {
@@ -66,7 +66,12 @@ pub struct NodeCache {
 impl NodeCache {
     /// A cache holding at most `capacity` nodes (0 disables it).
     pub fn new(capacity: usize) -> NodeCache {
-        NodeCache { capacity, maps: Mutex::new((Map::default(), Map::default())) }
+        // Both generations get their full table now and keep it (see `insert_locked`): grown on demand, a table
+        // is rehashed at every doubling on its way to `capacity / 2` entries, each time into fresh memory that
+        // the kernel zeroes page by page as it is first touched.
+        let half = capacity / 2;
+        let map = || Map::with_capacity_and_hasher(half, Default::default());
+        NodeCache { capacity, maps: Mutex::new((map(), map())) }
     }
 
     /// The cached node at `key`.
@@ -117,8 +122,10 @@ impl NodeCache {
             return;
         }
         if m.0.len() >= half {
-            let young = std::mem::replace(&mut m.0, Map::with_capacity_and_hasher(half, Default::default()));
-            m.1 = young;
+            // The young map becomes the old one; the previous old map is emptied and reused as the young one,
+            // keeping its table.
+            std::mem::swap(&mut m.0, &mut m.1);
+            m.0.clear();
         }
         m.0.insert(id, node);
     }
