@@ -68,20 +68,65 @@ impl StateSide {
         std::hint::black_box(self.db.commit(self.version, o).expect("commit"));
     }
 
-    /// Commits in three timed phases: compute (tree update and hashing), write, finish.
-    fn commit_phased(&mut self, o: &Overlay) -> (Duration, Duration, usize) {
+    /// Commits in timed phases: compute (tree update and hashing), write (split by RocksDB's perf context into
+    /// its write-ahead log and memtable parts), finish.
+    fn commit_phased(&mut self, o: &Overlay) -> Phases {
         use purse_state::KvStore;
+        use rocksdb::perf::{PerfContext, PerfMetric};
         self.version += 1;
         let t = Instant::now();
         let mut p = self.db.prepare_commit(self.version, o).expect("prepare");
         let compute = t.elapsed();
         let batch = p.take_batch();
         let ops = batch.len();
+        let bytes = batch.byte_len();
+        let mut perf = PerfContext::default();
+        perf.reset();
         let t = Instant::now();
         self.db.store().write(batch).expect("write");
         let write = t.elapsed();
+        let ns = |m| Duration::from_nanos(perf.metric(m));
+        let t = Instant::now();
         self.db.finish_commit(p).expect("finish");
-        (compute, write, ops)
+        Phases {
+            compute,
+            write,
+            wal: ns(PerfMetric::WriteWalTime),
+            memtable: ns(PerfMetric::WriteMemtableTime),
+            delay: ns(PerfMetric::WriteDelayTime),
+            finish: t.elapsed(),
+            ops,
+            bytes,
+        }
+    }
+}
+
+/// Time spent in each part of a commit, summed over blocks.
+#[derive(Default)]
+struct Phases {
+    compute: Duration,
+    write: Duration,
+    /// Of `write`: RocksDB writing (and syncing) its write-ahead log.
+    wal: Duration,
+    /// Of `write`: RocksDB inserting into its memtables.
+    memtable: Duration,
+    /// Of `write`: RocksDB delaying the write (stalls while flushes and compactions catch up).
+    delay: Duration,
+    finish: Duration,
+    ops: usize,
+    bytes: usize,
+}
+
+impl std::ops::AddAssign for Phases {
+    fn add_assign(&mut self, o: Phases) {
+        self.compute += o.compute;
+        self.write += o.write;
+        self.wal += o.wal;
+        self.memtable += o.memtable;
+        self.delay += o.delay;
+        self.finish += o.finish;
+        self.ops += o.ops;
+        self.bytes += o.bytes;
     }
 }
 
@@ -180,19 +225,24 @@ fn ratio() {
         state.commit(&o);
         t_state += t.elapsed();
     }
-    let (mut compute, mut write, mut ops) = (Duration::ZERO, Duration::ZERO, 0);
+    rocksdb::perf::set_perf_stats(rocksdb::perf::PerfStatsLevel::EnableTime);
+    let mut phases = Phases::default();
     for _ in 0..RATIO_ROUNDS {
         let o = state.overlay();
-        let (c, w, n) = state.commit_phased(&o);
-        compute += c;
-        write += w;
-        ops += n;
+        phases += state.commit_phased(&o);
     }
+    rocksdb::perf::set_perf_stats(rocksdb::perf::PerfStatsLevel::Disable);
     println!(
-        "state commit phases: compute {:.1} ms/block, write {:.1} ms/block, {} write ops/block",
-        per(compute),
-        per(write),
-        ops / RATIO_ROUNDS as usize
+        "state commit phases, ms/block: compute {:.1}; write {:.1} (RocksDB log {:.1}, memtables {:.1}, stalls {:.1}); \
+         finish {:.1}; {} write ops and {:.2} MB/block",
+        per(phases.compute),
+        per(phases.write),
+        per(phases.wal),
+        per(phases.memtable),
+        per(phases.delay),
+        per(phases.finish),
+        phases.ops / RATIO_ROUNDS as usize,
+        phases.bytes as f64 / 1e6 / RATIO_ROUNDS as f64
     );
     println!(
         "state commit: {:.1} ms/block ({:.0} keys/s); raw RocksDB batch: {:.1} ms/block ({:.0} keys/s)",
