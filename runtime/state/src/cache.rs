@@ -55,8 +55,8 @@ type Generations = (Map, Map);
 
 /// Two-generation cache: new entries go to the young map; when it holds half the capacity it becomes the old
 /// map, and the previous old map is emptied and reused as the young one. A hit in the old map is promoted.
-/// This approximates LRU with O(1) work and bounds memory to `capacity` nodes. Nodes are immutable once written (a node key names one version
-/// of one position), so a cached node is never stale.
+/// This approximates LRU with O(1) work and bounds memory to `capacity` nodes. Nodes are immutable once
+/// written (a node key names one version of one position), so a cached node is never stale.
 #[derive(Debug)]
 pub struct NodeCache {
     capacity: usize,
@@ -66,9 +66,10 @@ pub struct NodeCache {
 impl NodeCache {
     /// A cache holding at most `capacity` nodes (0 disables it).
     pub fn new(capacity: usize) -> NodeCache {
-        // Both generations get their full table now and keep it (see `insert_locked`): grown on demand, a table
-        // is rehashed at every doubling on its way to `capacity / 2` entries, each time into fresh memory that
-        // the kernel zeroes page by page as it is first touched.
+        // Both generations get their full table now and keep it (see `insert_locked`): grown on demand, a
+        // table is rehashed at every doubling on its way to `capacity / 2` entries, each time into fresh
+        // memory that the kernel zeroes page by page as it is first touched. Only the control bytes (one per
+        // bucket) are written here; the kernel maps the rest as entries arrive.
         let half = capacity / 2;
         let map = || Map::with_capacity_and_hasher(half, Default::default());
         NodeCache { capacity, maps: Mutex::new((map(), map())) }
