@@ -15,8 +15,33 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_purse");
 
+/// A port on 127.0.0.1 that is free now and that no other call in this process has returned.
+///
+/// It is taken from below the kernel's ephemeral range, not by binding port 0: a port from that range is
+/// free only until something connects out — another node's libp2p dial or an HTTP client takes its local
+/// port from the same range — and the node binds its port only after it has started, so such a port was
+/// sometimes taken in between ("Address already in use").
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    /// Lowest port handed out.
+    const LOW: u32 = 10_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()))
+        .unwrap_or(32_768)
+        .max(LOW + 1_000);
+    let span = ephemeral_low - LOW;
+    // Each test process starts at its own offset, so test binaries running side by side rarely probe the
+    // same ports; within a process the counter never repeats a port.
+    let _ = NEXT.compare_exchange(0, std::process::id() % span + 1, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..span {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range {ephemeral_low}");
 }
 
 pub fn purse(args: &[&str]) -> String {
