@@ -110,6 +110,16 @@ impl NodeCache {
         }
     }
 
+    /// Drops the entries at `ids`, under one lock.
+    pub(crate) fn remove_all(&self, ids: &[NodeId]) {
+        let mut m = self.maps.lock();
+        for id in ids {
+            if m.0.remove(id).is_none() {
+                m.1.remove(id);
+            }
+        }
+    }
+
     /// Drops every entry.
     pub fn clear(&self) {
         let mut m = self.maps.lock();
@@ -155,6 +165,20 @@ mod tests {
         let disabled = NodeCache::new(0);
         disabled.insert(key(1), leaf(1));
         assert!(disabled.get(&key(1)).is_none());
+    }
+
+    #[test]
+    fn removes_from_both_generations() {
+        let c = NodeCache::new(4);
+        let id = |i: u64| NodeId::root(i);
+        c.insert_id(id(1), leaf(1));
+        c.insert_id(id(2), leaf(2));
+        // The young generation is full: the next insert moves 1 and 2 to the old one.
+        c.insert_id(id(3), leaf(3));
+        c.remove_all(&[id(1), id(3), id(9)]);
+        assert!(c.get_id(&id(1)).is_none());
+        assert!(c.get_id(&id(3)).is_none());
+        assert!(c.get_id(&id(2)).is_some());
     }
 
     #[test]

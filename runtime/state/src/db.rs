@@ -59,6 +59,8 @@ pub struct PreparedCommit {
     base: Option<u64>,
     oldest: u64,
     new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the base version that are not in this version's tree.
+    replaced: Vec<NodeId>,
     /// Batch bytes per changed key, for sizing the next batch.
     bytes_per_change: usize,
 }
@@ -284,6 +286,7 @@ impl<S: KvStore> StateDb<S> {
             base: self.latest,
             oldest,
             new_nodes: out.new_nodes,
+            replaced: out.replaced,
             bytes_per_change: if changes.is_empty() { 0 } else { bytes_per_change },
         })
     }
@@ -293,6 +296,10 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
+        // Replaced nodes leave the cache: only a read of an older version could use them, and it can go to the
+        // store. The cache then holds the live tree rather than a history of it, and the memory of replaced
+        // nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
+        self.cache.remove_all(&prepared.replaced);
         self.cache.insert_all(prepared.new_nodes);
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;

@@ -87,6 +87,8 @@ pub(crate) struct UpdateOutput {
     pub batch: WriteBatch,
     pub root: Root,
     pub new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the previous version replaced by this one (no longer in the latest tree).
+    pub replaced: Vec<NodeId>,
     /// Keys created (`true`) or deleted (`false`) by this version, for the key index.
     pub index: Vec<(Vec<u8>, bool)>,
 }
@@ -151,6 +153,8 @@ pub(crate) struct TreeUpdate<'d, S> {
     batch: WriteBatch,
     /// Nodes written by this version, in the order they were built.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the base version that this version replaces.
+    replaced: Vec<NodeId>,
     /// The node records, encoded as they are built, one batch per depth (each in path order).
     node_records: Vec<WriteBatch>,
     stale_nodes: StaleList,
@@ -173,6 +177,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             version,
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
             new_nodes: Vec::with_capacity(expected_changes * 2 + 16),
+            replaced: Vec::with_capacity(expected_changes * 2 + 16),
             node_records: Vec::new(),
             stale_nodes: StaleList::default(),
             stale_values: StaleList::default(),
@@ -188,6 +193,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 batch: self.batch,
                 root,
                 new_nodes: self.new_nodes,
+                replaced: self.replaced,
                 index: self.index,
             });
         }
@@ -223,7 +229,13 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.stale_nodes.write(self.version, StaleKind::Node, &mut batch);
         self.stale_values.write(self.version, StaleKind::Value, &mut batch);
         self.stale_tombstones.write(self.version, StaleKind::Tombstone, &mut batch);
-        Ok(UpdateOutput { batch, root, new_nodes: self.new_nodes, index: self.index })
+        Ok(UpdateOutput {
+            batch,
+            root,
+            new_nodes: self.new_nodes,
+            replaced: self.replaced,
+            index: self.index,
+        })
     }
 
     /// Updates the subtree at position `at` (version ignored), which holds `existing`.
@@ -271,7 +283,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 let Node::Internal(internal) = node.as_ref() else {
                     return Err(corrupt(&id, "a leaf is stored as a node record"));
                 };
-                self.stale_nodes.push_node(&id);
+                self.replace_node(&id);
                 let depth = at.depth();
                 let mut slots: [Option<Slot>; RADIX] = Default::default();
                 for c in &internal.children {
@@ -321,7 +333,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         let Node::Internal(internal) = node else {
             return Err(corrupt(&id, "a leaf is stored as a node record"));
         };
-        self.stale_nodes.push_node(&id);
+        self.replace_node(&id);
         let mut slots: [Option<Slot>; RADIX] = Default::default();
         for c in &internal.children {
             slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
@@ -367,6 +379,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     fn absorb(&mut self, other: TreeUpdate<'d, S>) {
         self.batch.append(other.batch);
         self.new_nodes.extend(other.new_nodes);
+        self.replaced.extend(other.replaced);
         // Per depth, the other pass's nodes follow this pass's in path order.
         for (depth, records) in other.node_records.into_iter().enumerate() {
             self.records_at(depth).append(records);
@@ -482,6 +495,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 None
             }
         }
+    }
+
+    /// Records that the node `id` of the base version is replaced: its record becomes stale at this version.
+    fn replace_node(&mut self, id: &NodeId) {
+        self.stale_nodes.push_node(id);
+        self.replaced.push(*id);
     }
 
     /// Records the node built at `id`: encodes its record (on the thread that built it) and keeps it for the
