@@ -1,8 +1,10 @@
-//! State snapshots for state sync. The snapshotter writes the committed state every `sync.snapshot_interval`
-//! blocks into `<data_dir>/snapshots/`; the bridge serves the newest ones in chunks ([`SnapshotDir`]); a node
-//! whose store is empty fetches one from a peer before its engine starts ([`state_sync`]) — trusting nothing
-//! but the genesis validators: the snapshot must hash to the state root of a block they certified — and block
-//! sync carries it on to the head.
+//! State snapshots for state sync. The snapshotter writes the committed state at multiples of
+//! `sync.snapshot_interval` into `<data_dir>/snapshots/` (checking every [`SNAPSHOT_POLL`], it writes the
+//! newest multiple the head has reached: a chain that passes several multiples between checks skips the older
+//! ones); the bridge serves the newest ones in chunks ([`SnapshotDir`]); a node whose store is empty fetches
+//! one from a peer before its engine starts ([`state_sync`]) — trusting nothing but the genesis validators:
+//! the snapshot must hash to the state root of a block they certified — and block sync carries it on to the
+//! head.
 
 use anyhow::{anyhow, bail, Context, Result};
 use purse_engine::{genesis_record, SyncedBlock};
@@ -99,7 +101,8 @@ pub struct Snapshotter {
 }
 
 impl Snapshotter {
-    /// Writes a snapshot of `store` at every multiple of `interval` the head reaches, keeping the newest `keep`.
+    /// Writes a snapshot of `store` at the newest multiple of `interval` the head has reached, checked every
+    /// [`SNAPSHOT_POLL`] (multiples passed between two checks are skipped), keeping the newest `keep`.
     pub fn start(
         store: Arc<RocksStore>,
         chain_id: String,
