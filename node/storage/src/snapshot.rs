@@ -230,8 +230,7 @@ pub fn import_snapshot_with_blocks<S: KvStore>(
         storage.block_records(b, &mut batch);
     }
     batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
-    storage.store().write(batch)?;
-    storage.finish_import(prepared, head)?;
+    storage.write_import(prepared, batch, head)?;
     Ok(storage)
 }
 

@@ -10,7 +10,7 @@ use crate::meta::{
 };
 use crate::reader::BlockReader;
 use crate::StorageError;
-use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, WriteBatch};
+use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, StateError, WriteBatch};
 use purse_types::Hash;
 
 /// A node's store over any [`KvStore`] (RocksDB in a node, a memory or fault-injecting store in tests).
@@ -134,8 +134,7 @@ impl<S: KvStore> Storage<S> {
         batch.append(state.take_batch());
         batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
         batch.delete(Column::Meta, META_COMMIT_MARKER);
-        self.store().write(batch)?;
-        self.state.finish_commit(state)?;
+        self.state.write_commit(state, batch).map_err(store_or_state)?;
         self.head = Some(head);
         Ok(head)
     }
@@ -247,10 +246,24 @@ impl<S: KvStore> Storage<S> {
 }
 
 impl<S: KvStore> Storage<S> {
-    /// Records a snapshot import whose batch (state and head) was written.
-    pub(crate) fn finish_import(&mut self, prepared: PreparedCommit, head: Head) -> Result<(), StorageError> {
-        self.state.finish_commit(prepared)?;
+    /// Writes a snapshot import's batch (state and head; see
+    /// [`StateDb::write_commit`](purse_state::StateDb::write_commit)) and makes `head` the head.
+    pub(crate) fn write_import(
+        &mut self,
+        prepared: PreparedCommit,
+        batch: WriteBatch,
+        head: Head,
+    ) -> Result<(), StorageError> {
+        self.state.write_commit(prepared, batch).map_err(store_or_state)?;
         self.head = Some(head);
         Ok(())
+    }
+}
+
+/// A state error, with the store's own errors reported as such.
+fn store_or_state(e: StateError) -> StorageError {
+    match e {
+        StateError::Store(e) => StorageError::Store(e),
+        e => StorageError::State(e),
     }
 }

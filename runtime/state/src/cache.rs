@@ -145,11 +145,12 @@ impl NodeCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::LeafNode;
+    use crate::node::Child;
     use purse_types::Hash;
 
     fn leaf(i: u8) -> Arc<Node> {
-        Arc::new(Node::Leaf(LeafNode { key_hash: Hash([i; 32]), value_hash: Hash::ZERO, value_version: 0 }))
+        let child = |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])) };
+        Arc::new(Node { children: vec![child(0), child(1)] })
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::cache::NodeCache;
 use crate::hashing;
 use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
-use crate::node::{Node, NodeId, NodeKey};
+use crate::node::{ChildRef, Node, NodeId, NodeKey, NodeRecord};
 use crate::overlay::Overlay;
 use crate::records::{
     decode_stale_list, decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord,
@@ -23,6 +23,9 @@ pub const DEFAULT_NODE_CACHE_NODES: usize = 1 << 20;
 pub const MAX_PRUNE_PER_COMMIT: usize = 50_000;
 /// Most versions whose root records one commit drops.
 pub const MAX_PRUNED_VERSIONS_PER_COMMIT: u64 = 1_000;
+/// Fewest cache updates (nodes written plus nodes replaced) for which a commit updates the node cache on a
+/// second thread while the store writes (below it, starting a thread costs more than it saves).
+const CONCURRENT_CACHE_MIN_NODES: usize = 2_048;
 /// Stale-index entries read per page when pruning.
 const STALE_PAGE: usize = 8;
 /// Entries read per page when scanning values.
@@ -210,12 +213,7 @@ impl<S: KvStore> StateDb<S> {
                 Root::Leaf(leaf) => break Some(leaf),
                 Root::Node(id, _) => {
                     let node = self.load_id(&id)?;
-                    let Node::Internal(internal) = node.as_ref() else {
-                        let k = id.encode();
-                        return Err(
-                            StoreError::corrupt(Column::StateNodes, &k, "leaf stored as a node").into()
-                        );
-                    };
+                    let internal = node.as_ref();
                     let n = nibble(&kh, levels.len());
                     let siblings =
                         internal.children.iter().filter(|c| c.nibble != n).map(|c| c.hash).collect();
@@ -235,20 +233,9 @@ impl<S: KvStore> StateDb<S> {
         let Some(leaf) = leaf else {
             return Ok((None, StateProof { levels, terminal: ProofTerminal::Empty }));
         };
-        // A leaf's value hash is the hash of its value record, which the leaf names.
-        let vk = value_key(&leaf.key_hash, leaf.value_version);
-        let bytes = self
-            .store
-            .get(Column::StateValues, &vk)?
-            .ok_or_else(|| StoreError::corrupt(Column::StateValues, &vk, "value of a leaf missing"))?;
-        let record = ValueRecord::decode(&vk, &bytes)?;
-        let Some(value) = record.value else {
-            return Err(StoreError::corrupt(Column::StateValues, &vk, "leaf names a tombstone").into());
-        };
-        let value_hash = hashing::value_hash(&value);
-        let matches = hashing::leaf_hash(&leaf.key_hash, &value_hash) == leaf.hash
-            && hashing::key_hash(&record.key) == leaf.key_hash;
-        if !matches {
+        let (value, value_hash) = self.leaf_value(&leaf.key_hash, leaf.value_version)?;
+        if hashing::leaf_hash(&leaf.key_hash, &value_hash) != leaf.hash {
+            let vk = value_key(&leaf.key_hash, leaf.value_version);
             return Err(StoreError::corrupt(Column::StateValues, &vk, "value does not match its leaf").into());
         }
         let terminal = ProofTerminal::Leaf { key_hash: leaf.key_hash, value_hash };
@@ -310,13 +297,49 @@ impl<S: KvStore> StateDb<S> {
         Ok(())
     }
 
+    /// Writes `batch` — `prepared`'s batch, taken with [`take_batch`](PreparedCommit::take_batch) and
+    /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
+    /// is committed and the state is unchanged.
+    ///
+    /// While the store writes (mostly waiting for its log to sync), the node cache takes the commit's nodes on
+    /// a second thread, which takes the cache's work off a block's critical path. Doing it before the write is
+    /// known to succeed is safe: the new nodes are keyed by a version that is not committed, so no read can
+    /// reach them unless a commit of that version writes (and re-caches) the same node; and evicting the
+    /// replaced nodes early only costs a store read if they are needed after all.
+    pub fn write_commit(
+        &mut self,
+        mut prepared: PreparedCommit,
+        batch: WriteBatch,
+    ) -> Result<(), StateError> {
+        if prepared.base != self.latest {
+            return Err(StateError::StalePreparedCommit(prepared.version));
+        }
+        let nodes = std::mem::take(&mut prepared.new_nodes);
+        let replaced = std::mem::take(&mut prepared.replaced);
+        let concurrent = nodes.len() + replaced.len() >= CONCURRENT_CACHE_MIN_NODES;
+        let (store, cache) = (&self.store, &self.cache);
+        let update_cache = move || {
+            cache.remove_all(&replaced);
+            cache.insert_all(nodes);
+        };
+        if !concurrent {
+            update_cache();
+            store.write(batch)?;
+        } else {
+            std::thread::scope(|scope| {
+                scope.spawn(update_cache);
+                store.write(batch)
+            })?;
+        }
+        self.finish_commit(prepared)
+    }
+
     /// Prepares, writes and finishes a commit of `overlay` as `version`; returns the new root.
     pub fn commit(&mut self, version: u64, overlay: &Overlay) -> Result<Hash, StateError> {
         let mut prepared = self.prepare_commit(version, overlay)?;
         let batch = prepared.take_batch();
-        self.store.write(batch)?;
         let root = prepared.root;
-        self.finish_commit(prepared)?;
+        self.write_commit(prepared, batch)?;
         Ok(root)
     }
 
@@ -373,18 +396,58 @@ impl<S: KvStore> StateDb<S> {
     }
 
     /// Loads the node `id`, through the cache.
+    ///
+    /// A record does not hold its children's hashes (see [`Node::encode_into`]): a node read from the store
+    /// gets each internal child's hash from the cache or from the child's record, and each leaf's from its
+    /// value record; the result must hash to the record's own hash.
     pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
         if let Some(n) = self.cache.get_id(id) {
             return Ok(n);
         }
         let k = id.encode();
-        let bytes = self
-            .store
-            .get(Column::StateNodes, &k)?
-            .ok_or_else(|| StoreError::corrupt(Column::StateNodes, &k, "tree node missing"))?;
-        let node = Arc::new(Node::decode(&k, &bytes)?);
+        let record = self.node_record(&k)?;
+        let node = Arc::new(record.hydrate(&k, |c: &ChildRef| match c.leaf {
+            Some(key_hash) => {
+                let (_, value_hash) = self.leaf_value(&key_hash, c.version)?;
+                Ok::<_, StateError>(hashing::leaf_hash(&key_hash, &value_hash))
+            }
+            None => {
+                let child = id.child(c.nibble, c.version);
+                match self.cache.get_id(&child) {
+                    Some(n) => Ok(n.hash()),
+                    None => Ok(self.node_record(&child.encode())?.hash),
+                }
+            }
+        })?);
         self.cache.insert_id(*id, node.clone());
         Ok(node)
+    }
+
+    /// The record of the node stored at `key`.
+    fn node_record(&self, key: &[u8]) -> Result<NodeRecord, StateError> {
+        let bytes = self
+            .store
+            .get(Column::StateNodes, key)?
+            .ok_or_else(|| StoreError::corrupt(Column::StateNodes, key, "tree node missing"))?;
+        Ok(NodeRecord::decode(key, &bytes)?)
+    }
+
+    /// The value of the leaf of `key_hash` whose value record was written at `version`, and its value hash.
+    fn leaf_value(&self, key_hash: &Hash, version: u64) -> Result<(Vec<u8>, Hash), StateError> {
+        let vk = value_key(key_hash, version);
+        let bytes = self
+            .store
+            .get(Column::StateValues, &vk)?
+            .ok_or_else(|| StoreError::corrupt(Column::StateValues, &vk, "value of a leaf missing"))?;
+        let record = ValueRecord::decode(&vk, &bytes)?;
+        let Some(value) = record.value else {
+            return Err(StoreError::corrupt(Column::StateValues, &vk, "leaf names a tombstone").into());
+        };
+        if hashing::key_hash(&record.key) != *key_hash {
+            return Err(StoreError::corrupt(Column::StateValues, &vk, "key does not match its hash").into());
+        }
+        let value_hash = hashing::value_hash(&value);
+        Ok((value, value_hash))
     }
 
     fn check_version(&self, version: u64) -> Result<(), StateError> {

@@ -1,6 +1,6 @@
 //! Tree nodes and their storage keys.
 
-use crate::hashing::{internal_hash, leaf_hash};
+use crate::hashing::internal_hash;
 use crate::kv::StoreError;
 use crate::state_proof::{MAX_PROOF_DEPTH, RADIX};
 use crate::Column;
@@ -145,12 +145,12 @@ impl NodeId {
     }
 }
 
-/// A reference from an internal node to one child.
+/// A reference from a node to one child.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Child {
     /// Nibble (0..16) of the child.
     pub nibble: u8,
-    /// Hash of the child node.
+    /// Hash of the child: a node's hash, or a leaf's hash.
     pub hash: Hash,
     /// For an internal child, the version that wrote it (its node key is this version and the parent's path
     /// plus `nibble`); for a leaf, the version of its value record.
@@ -160,17 +160,23 @@ pub struct Child {
     pub leaf: Option<Hash>,
 }
 
-/// An internal node: 1 to 16 children, ordered by nibble.
+/// An internal node of the tree: 1 to 16 children, ordered by nibble. (Leaves are child entries, see
+/// [`Child::leaf`].)
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct InternalNode {
+pub struct Node {
     /// Children ordered by strictly increasing nibble.
     pub children: Vec<Child>,
 }
 
-impl InternalNode {
+impl Node {
     /// Bit `i` set for each child nibble `i`.
     pub fn bitmap(&self) -> u16 {
         self.children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble))
+    }
+
+    /// Bit `i` set for each child nibble `i` that is a leaf.
+    pub fn leaf_bitmap(&self) -> u16 {
+        self.children.iter().fold(0u16, |m, c| if c.leaf.is_some() { m | (1u16 << c.nibble) } else { m })
     }
 
     /// The child at `nibble`, if any.
@@ -182,137 +188,129 @@ impl InternalNode {
     pub fn hash(&self) -> Hash {
         internal_hash(self.bitmap(), self.children.iter().map(|c| &c.hash))
     }
-}
 
-/// A leaf: one key hash and the hash of its value, plus the version of the value record it points to.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct LeafNode {
-    /// Hash of the key.
-    pub key_hash: Hash,
-    /// Hash of the value.
-    pub value_hash: Hash,
-    /// Version of the value record holding the value (not part of the hash).
-    pub value_version: u64,
-}
-
-impl LeafNode {
-    /// The leaf's hash.
-    pub fn hash(&self) -> Hash {
-        leaf_hash(&self.key_hash, &self.value_hash)
+    /// Length of the stored form of the node.
+    pub fn encoded_len(&self) -> usize {
+        let leaves = self.children.iter().filter(|c| c.leaf.is_some()).count();
+        let versions: usize = self.children.iter().map(|c| varint_len(c.version)).sum();
+        RECORD_HEAD_LEN + leaves * 32 + versions
     }
-}
 
-/// A stored tree node.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub enum Node {
-    /// An internal node.
-    Internal(InternalNode),
-    /// A leaf.
-    Leaf(LeafNode),
-}
-
-impl Node {
-    /// The node's hash.
-    pub fn hash(&self) -> Hash {
-        match self {
-            Node::Internal(n) => n.hash(),
-            Node::Leaf(l) => l.hash(),
+    /// Appends the stored form of the node to `out`, given the node's `hash` (which the caller has just
+    /// computed): child bitmap (u16 LE), leaf bitmap (u16 LE, which children are leaves), the node's own hash
+    /// (32 bytes), then for each child in nibble order its key hash if it is a leaf (32 bytes) and its version
+    /// (LEB128).
+    ///
+    /// The children's hashes are not stored: an internal child's hash is the own hash in its record, and a
+    /// leaf's hash follows from its value record. A node loaded from the store gets them back from there (see
+    /// [`NodeRecord::hydrate`]), which also checks them against the stored own hash.
+    pub fn encode_into(&self, hash: &Hash, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bitmap().to_le_bytes());
+        out.extend_from_slice(&self.leaf_bitmap().to_le_bytes());
+        out.extend_from_slice(&hash.0);
+        for c in &self.children {
+            if let Some(kh) = &c.leaf {
+                out.extend_from_slice(&kh.0);
+            }
+            put_varint(out, c.version);
         }
     }
 
-    /// The stored form of the node (compact, not borsh):
-    /// - internal: `0x00`, child bitmap u16 LE, leaf bitmap u16 LE (which children are leaves), then for each
-    ///   child in nibble order its hash (32 bytes), for a leaf its key hash (32 bytes), and its version
-    ///   (LEB128);
-    /// - leaf: `0x01`, key hash (32), value hash (32), value version (LEB128).
+    /// The stored form of the node (see [`encode_into`](Self::encode_into)).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(match self {
-            Node::Internal(n) => 5 + n.children.len() * 42,
-            Node::Leaf(_) => 75,
-        });
-        self.encode_into(&mut out);
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_into(&self.hash(), &mut out);
         out
     }
+}
 
-    /// Appends the stored form of the node (see [`encode`](Self::encode)) to `out`.
-    pub fn encode_into(&self, out: &mut Vec<u8>) {
-        match self {
-            Node::Internal(n) => {
-                out.push(TAG_INTERNAL);
-                let leaves =
-                    n.children
-                        .iter()
-                        .fold(0u16, |m, c| if c.leaf.is_some() { m | (1u16 << c.nibble) } else { m });
-                out.extend_from_slice(&n.bitmap().to_le_bytes());
-                out.extend_from_slice(&leaves.to_le_bytes());
-                for c in &n.children {
-                    out.extend_from_slice(&c.hash.0);
-                    if let Some(kh) = &c.leaf {
-                        out.extend_from_slice(&kh.0);
-                    }
-                    put_varint(out, c.version);
-                }
-            }
-            Node::Leaf(l) => {
-                out.push(TAG_LEAF);
-                out.extend_from_slice(&l.key_hash.0);
-                out.extend_from_slice(&l.value_hash.0);
-                put_varint(out, l.value_version);
-            }
-        }
-    }
+/// Bytes of a node record before its children: the two bitmaps and the own hash.
+const RECORD_HEAD_LEN: usize = 36;
 
-    /// Decodes and validates a node read at `key`.
-    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Node, StoreError> {
+/// A child as its parent's record holds it: without its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildRef {
+    /// Nibble (0..16) of the child.
+    pub nibble: u8,
+    /// See [`Child::version`].
+    pub version: u64,
+    /// See [`Child::leaf`].
+    pub leaf: Option<Hash>,
+}
+
+/// A node as stored (see [`Node::encode_into`]): its own hash and its children without their hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// The node's hash.
+    pub hash: Hash,
+    /// Children ordered by strictly increasing nibble.
+    pub children: Vec<ChildRef>,
+}
+
+impl NodeRecord {
+    /// Decodes and validates a record read at `key`.
+    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<NodeRecord, StoreError> {
         let bad = |reason: &str| StoreError::corrupt(Column::StateNodes, key, reason);
         let mut r = Reader { bytes, pos: 0 };
-        let tag = r.take(1).ok_or_else(|| bad("empty node record"))?[0];
-        let node = match tag {
-            TAG_INTERNAL => {
-                let head = r.take(4).ok_or_else(|| bad("truncated internal node"))?;
-                let bitmap = u16::from_le_bytes([head[0], head[1]]);
-                let leaves = u16::from_le_bytes([head[2], head[3]]);
-                if bitmap == 0 || leaves & !bitmap != 0 {
-                    return Err(bad("malformed internal node"));
-                }
-                let mut children = Vec::with_capacity(bitmap.count_ones() as usize);
-                for nibble in 0..RADIX as u8 {
-                    if bitmap & (1 << nibble) == 0 {
-                        continue;
-                    }
-                    let hash = r.hash().ok_or_else(|| bad("truncated internal node"))?;
-                    let leaf = if leaves & (1 << nibble) != 0 {
-                        Some(r.hash().ok_or_else(|| bad("truncated internal node"))?)
-                    } else {
-                        None
-                    };
-                    let version = r.varint().ok_or_else(|| bad("bad child version"))?;
-                    children.push(Child { nibble, hash, version, leaf });
-                }
-                Node::Internal(InternalNode { children })
+        let head = r.take(4).ok_or_else(|| bad("truncated node"))?;
+        let bitmap = u16::from_le_bytes([head[0], head[1]]);
+        let leaves = u16::from_le_bytes([head[2], head[3]]);
+        if bitmap == 0 || leaves & !bitmap != 0 {
+            return Err(bad("malformed node bitmaps"));
+        }
+        if bitmap.count_ones() == 1 && leaves != 0 {
+            return Err(bad("node with a single leaf child"));
+        }
+        let hash = r.hash().ok_or_else(|| bad("truncated node"))?;
+        let mut children = Vec::with_capacity(bitmap.count_ones() as usize);
+        for nibble in 0..RADIX as u8 {
+            if bitmap & (1 << nibble) == 0 {
+                continue;
             }
-            TAG_LEAF => {
-                let h = r.take(64).ok_or_else(|| bad("truncated leaf"))?;
-                let mut key_hash = [0u8; 32];
-                key_hash.copy_from_slice(&h[..32]);
-                let mut value_hash = [0u8; 32];
-                value_hash.copy_from_slice(&h[32..]);
-                let value_version = r.varint().ok_or_else(|| bad("bad value version"))?;
-                Node::Leaf(LeafNode { key_hash: Hash(key_hash), value_hash: Hash(value_hash), value_version })
-            }
-            _ => return Err(bad("unknown node tag")),
-        };
+            let leaf = if leaves & (1 << nibble) != 0 {
+                Some(r.hash().ok_or_else(|| bad("truncated node"))?)
+            } else {
+                None
+            };
+            let version = r.varint().ok_or_else(|| bad("bad child version"))?;
+            children.push(ChildRef { nibble, version, leaf });
+        }
         if r.pos != bytes.len() {
             return Err(bad("trailing bytes after node"));
+        }
+        Ok(NodeRecord { hash, children })
+    }
+
+    /// The node, with each child's hash from `child_hash`; fails, naming `key`, unless the children's hashes
+    /// give the stored own hash — so a damaged record, or a damaged child or value record below it, is
+    /// reported rather than used.
+    pub fn hydrate<E: From<StoreError>>(
+        self,
+        key: &[u8],
+        mut child_hash: impl FnMut(&ChildRef) -> Result<Hash, E>,
+    ) -> Result<Node, E> {
+        let mut children = Vec::with_capacity(self.children.len());
+        for c in &self.children {
+            let hash = child_hash(c)?;
+            children.push(Child { nibble: c.nibble, hash, version: c.version, leaf: c.leaf });
+        }
+        let node = Node { children };
+        if node.hash() != self.hash {
+            return Err(StoreError::corrupt(
+                Column::StateNodes,
+                key,
+                "node hash does not match its children",
+            )
+            .into());
         }
         Ok(node)
     }
 }
 
-/// Tag byte of an internal node record.
-const TAG_INTERNAL: u8 = 0;
-/// Tag byte of a leaf record.
-const TAG_LEAF: u8 = 1;
+/// Length of `v` as unsigned LEB128.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
 
 /// Appends `v` as unsigned LEB128.
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -400,48 +398,73 @@ mod tests {
         assert_ne!(a.child(0, 1), a);
     }
 
+    fn child(n: u8, v: u64, leaf: bool) -> Child {
+        Child { nibble: n, hash: Hash([n; 32]), version: v, leaf: leaf.then_some(Hash([9; 32])) }
+    }
+
+    /// The node of a record, with child hashes as [`child`] makes them.
+    fn hydrated(key: &[u8], record: NodeRecord) -> Result<Node, StoreError> {
+        record.hydrate(key, |c| Ok::<_, StoreError>(Hash([c.nibble; 32])))
+    }
+
     #[test]
     fn nodes_round_trip_compactly() {
-        let c = |n, v, leaf: bool| Child {
-            nibble: n,
-            hash: Hash([n; 32]),
-            version: v,
-            leaf: leaf.then_some(Hash([9; 32])),
-        };
-        let internal = Node::Internal(InternalNode {
-            children: vec![c(0, 0, true), c(7, 300, false), c(15, u64::MAX, true)],
-        });
-        let bytes = internal.encode();
-        assert_eq!(bytes.len(), 5 + 3 * 32 + 2 * 32 + 1 + 2 + 10);
-        assert_eq!(Node::decode(b"k", &bytes).unwrap(), internal);
-        let leaf =
-            Node::Leaf(LeafNode { key_hash: Hash([1; 32]), value_hash: Hash([2; 32]), value_version: 5 });
-        assert_eq!(Node::decode(b"k", &leaf.encode()).unwrap(), leaf);
-        for node in [&internal, &leaf] {
-            let bytes = node.encode();
-            for cut in 0..bytes.len() {
-                assert!(Node::decode(b"k", &bytes[..cut]).is_err(), "truncated at {cut}");
-            }
-            let mut long = bytes.clone();
-            long.push(0);
-            assert!(Node::decode(b"k", &long).is_err());
+        let node =
+            Node { children: vec![child(0, 0, true), child(7, 300, false), child(15, u64::MAX, true)] };
+        let bytes = node.encode();
+        assert_eq!(bytes.len(), 4 + 32 + 2 * 32 + 1 + 2 + 10);
+        assert_eq!(bytes.len(), node.encoded_len());
+        let record = NodeRecord::decode(b"k", &bytes).unwrap();
+        assert_eq!(record.hash, node.hash());
+        assert_eq!(hydrated(b"k", record).unwrap(), node);
+        for cut in 0..bytes.len() {
+            assert!(NodeRecord::decode(b"k", &bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(NodeRecord::decode(b"k", &long).is_err());
+    }
+
+    #[test]
+    fn varint_len_matches_encoding() {
+        for v in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(out.len(), varint_len(v), "{v}");
         }
     }
 
     #[test]
-    fn malformed_internal_node_rejected() {
+    fn hydrating_with_wrong_child_hashes_is_an_error_naming_the_record() {
+        let node = Node { children: vec![child(1, 4, false), child(2, 5, true)] };
+        let mut record = NodeRecord::decode(b"key", &node.encode()).unwrap();
+        record.hash.0[0] ^= 1;
+        let err = hydrated(b"key", record).unwrap_err();
+        assert!(err.to_string().contains("node hash does not match"), "{err}");
+        let record = NodeRecord::decode(b"key", &node.encode()).unwrap();
+        let err = record.hydrate(b"key", |_| Ok::<_, StoreError>(Hash::ZERO)).unwrap_err();
+        assert!(err.to_string().contains("node hash does not match"), "{err}");
+    }
+
+    #[test]
+    fn malformed_node_rejected() {
+        let with_hash = |head: &[u8], tail: &[u8]| {
+            let mut b = head.to_vec();
+            b.extend_from_slice(&[0; 32]);
+            b.extend_from_slice(tail);
+            b
+        };
         // No children.
-        assert!(Node::decode(b"k", &[0, 0, 0, 0, 0]).is_err());
+        assert!(NodeRecord::decode(b"k", &with_hash(&[0, 0, 0, 0], &[])).is_err());
         // A leaf bit without its child.
-        let mut bad = vec![0, 1, 0, 2, 0];
-        bad.extend_from_slice(&[0; 32]);
-        bad.push(0);
-        assert!(Node::decode(b"k", &bad).is_err());
+        assert!(NodeRecord::decode(b"k", &with_hash(&[3, 0, 4, 0], &[0, 0])).is_err());
+        // A single child that is a leaf (it belongs in the parent).
+        assert!(NodeRecord::decode(b"k", &with_hash(&[1, 0, 1, 0], &[[0; 32].as_slice(), &[0]].concat()))
+            .is_err());
         // Non-canonical varint.
-        let mut bad = vec![0, 1, 0, 0, 0];
-        bad.extend_from_slice(&[0; 32]);
-        bad.extend_from_slice(&[0x80, 0x00]);
-        assert!(Node::decode(b"k", &bad).is_err());
-        assert!(Node::decode(b"k", &[7]).is_err());
+        assert!(NodeRecord::decode(b"k", &with_hash(&[1, 0, 0, 0], &[0x80, 0x00])).is_err());
+        // Well formed, for contrast.
+        assert!(NodeRecord::decode(b"k", &with_hash(&[1, 0, 0, 0], &[0x00])).is_ok());
+        assert!(NodeRecord::decode(b"k", &[7]).is_err());
     }
 }

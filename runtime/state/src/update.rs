@@ -15,7 +15,7 @@
 
 use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::{KvStore, WriteBatch};
-use crate::node::{Child, InternalNode, Node, NodeId};
+use crate::node::{Child, Node, NodeId};
 use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
 use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
 use crate::{Column, StateDb, StateError, StoreError};
@@ -73,7 +73,7 @@ enum Sub {
     Leaf(Leaf),
     /// An internal node built by this update, with its hash. Its parent writes it (at this version), so that
     /// the nodes of each depth are written in path order.
-    Internal(Hash, InternalNode),
+    Internal(Hash, Node),
 }
 
 /// A child slot of a node being rebuilt.
@@ -215,7 +215,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Sub::Leaf(l) => Root::Leaf(l),
             Sub::Internal(h, node) => {
                 let id = NodeId::root(self.version);
-                self.write_node(id, node);
+                self.write_node(id, &h, node);
                 Root::Node(id, h)
             }
         };
@@ -280,9 +280,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 self.build(at, items)
             }
             Existing::Node(id, node) => {
-                let Node::Internal(internal) = node.as_ref() else {
-                    return Err(corrupt(&id, "a leaf is stored as a node record"));
-                };
+                let internal = node.as_ref();
                 self.replace_node(&id);
                 let depth = at.depth();
                 let mut slots: [Option<Slot>; RADIX] = Default::default();
@@ -302,7 +300,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     fn update_child(
         &mut self,
         at: NodeId,
-        internal: &InternalNode,
+        internal: &Node,
         n: u8,
         group: &[Change<'_>],
     ) -> Result<Sub, StateError> {
@@ -330,9 +328,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         node: &Node,
         changes: &[Change<'_>],
     ) -> Result<Sub, StateError> {
-        let Node::Internal(internal) = node else {
-            return Err(corrupt(&id, "a leaf is stored as a node record"));
-        };
+        let internal = node;
         self.replace_node(&id);
         let mut slots: [Option<Slot>; RADIX] = Default::default();
         for c in &internal.children {
@@ -453,7 +449,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                     Child { nibble, hash: l.hash, version: l.value_version, leaf: Some(l.key_hash) }
                 }
                 Some(Slot::New(Sub::Internal(hash, node))) => {
-                    self.write_node(at.child(nibble, self.version), node);
+                    self.write_node(at.child(nibble, self.version), &hash, node);
                     Child { nibble, hash, version: self.version, leaf: None }
                 }
             };
@@ -461,7 +457,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
         let bitmap = children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble));
         let hash = internal_hash(bitmap, children.iter().map(|c| &c.hash));
-        Ok(Sub::Internal(hash, InternalNode { children }))
+        Ok(Sub::Internal(hash, Node { children }))
     }
 
     /// Records the value change of `c` and returns its new leaf (none for a deletion). `old` is the key's
@@ -503,13 +499,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.replaced.push(*id);
     }
 
-    /// Records the node built at `id`: encodes its record (on the thread that built it) and keeps it for the
-    /// node cache.
-    fn write_node(&mut self, id: NodeId, node: InternalNode) {
-        let node = Node::Internal(node);
+    /// Records the node built at `id`, whose hash is `hash`: encodes its record (on the thread that built it)
+    /// and keeps it for the node cache.
+    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) {
         let key = id.key_bytes();
         self.records_at(id.depth())
-            .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(out));
+            .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
         self.new_nodes.push((id, Arc::new(node)));
     }
 

@@ -328,3 +328,61 @@ fn large_parallel_blocks_with_deletes_prove_and_prune() {
     );
     assert_eq!(store.len(Column::StateRoots), retained as usize);
 }
+
+/// A state without a node cache loads every node from its record, getting the children's hashes from their
+/// records and the leaves' from their value records: it must commit the same roots and prove the same values as
+/// a state that keeps its nodes in memory.
+#[test]
+fn a_state_without_node_cache_matches_one_with() {
+    let cold_store = Arc::new(MemoryStore::new());
+    let mut cold =
+        StateDb::open(cold_store.clone(), StateConfig { retained_versions: 4, node_cache_nodes: 0 }).unwrap();
+    let mut warm = StateDb::open(MemoryStore::new(), config(4)).unwrap();
+    let k = |i: u32| format!("k/{i}").into_bytes();
+    for v in 0..6u64 {
+        let mut o = Overlay::new();
+        for i in 0..600u32 {
+            let i = (i * 7 + v as u32 * 131) % 2_000;
+            if i % 11 == 3 && v > 0 {
+                o.delete(&k(i)).unwrap();
+            } else {
+                o.put(&k(i), &[v as u8; 9]).unwrap();
+            }
+        }
+        assert_eq!(cold.commit(v, &o).unwrap(), warm.commit(v, &o).unwrap(), "version {v}");
+    }
+    for v in 2..6u64 {
+        let root = warm.root_at(v).unwrap();
+        for i in (0..2_000u32).step_by(97) {
+            let (value, proof) = cold.get_with_proof(&k(i), v).unwrap();
+            assert_eq!((value.clone(), proof.clone()), warm.get_with_proof(&k(i), v).unwrap());
+            proof.verify(&root, &k(i), value.as_deref()).unwrap();
+        }
+    }
+    let reopened = StateDb::open(cold_store, config(4)).unwrap();
+    assert_eq!(reopened.root(), warm.root());
+    assert_eq!(reopened.get_with_proof(&k(5), 5).unwrap(), warm.get_with_proof(&k(5), 5).unwrap());
+}
+
+/// A value record that no longer matches the leaf hash its parent node was written with is found when the node
+/// is loaded, and reported with its column.
+#[test]
+fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
+    let store = Arc::new(MemoryStore::new());
+    let mut db =
+        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let mut o = Overlay::new();
+    for i in 0..40u8 {
+        o.put(&key(i), b"v").unwrap();
+    }
+    db.commit(0, &o).unwrap();
+    let values = store.scan(Column::StateValues, &[], None, 1_000).unwrap();
+    for (k, bytes) in &values {
+        let mut record = purse_state::records::ValueRecord::decode(k, bytes).unwrap();
+        record.value = Some(b"w".to_vec());
+        store.put(Column::StateValues, k, &purse_types::encode(&record)).unwrap();
+    }
+    let err = db.get_with_proof(&key(1), 0).unwrap_err();
+    assert!(err.to_string().contains("state_nodes") || err.to_string().contains("state_values"), "{err}");
+    assert!(err.to_string().contains("does not match"), "{err}");
+}
