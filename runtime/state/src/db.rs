@@ -301,11 +301,11 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged.
     ///
-    /// While the store writes (mostly waiting for its log to sync), the node cache takes the commit's nodes on
-    /// a second thread, which takes the cache's work off a block's critical path. Doing it before the write is
-    /// known to succeed is safe: the new nodes are keyed by a version that is not committed, so no read can
-    /// reach them unless a commit of that version writes (and re-caches) the same node; and evicting the
-    /// replaced nodes early only costs a store read if they are needed after all.
+    /// While the store writes (mostly waiting for its log to sync), the node cache takes the commit's nodes
+    /// on a second thread, which takes the cache's work off a block's critical path. Doing it before the
+    /// write is known to succeed is safe: the new nodes are keyed by a version that is not committed, so no
+    /// read can reach them unless a commit of that version writes (and re-caches) the same node; and evicting
+    /// the replaced nodes early only costs a store read if they are needed after all.
     pub fn write_commit(
         &mut self,
         mut prepared: PreparedCommit,

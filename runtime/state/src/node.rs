@@ -198,8 +198,8 @@ impl Node {
 
     /// Appends the stored form of the node to `out`, given the node's `hash` (which the caller has just
     /// computed): child bitmap (u16 LE), leaf bitmap (u16 LE, which children are leaves), the node's own hash
-    /// (32 bytes), then for each child in nibble order its key hash if it is a leaf (32 bytes) and its version
-    /// (LEB128).
+    /// (32 bytes), then for each child in nibble order its key hash if it is a leaf (32 bytes) and its
+    /// version (LEB128).
     ///
     /// The children's hashes are not stored: an internal child's hash is the own hash in its record, and a
     /// leaf's hash follows from its value record. A node loaded from the store gets them back from there (see

@@ -330,8 +330,8 @@ fn large_parallel_blocks_with_deletes_prove_and_prune() {
 }
 
 /// A state without a node cache loads every node from its record, getting the children's hashes from their
-/// records and the leaves' from their value records: it must commit the same roots and prove the same values as
-/// a state that keeps its nodes in memory.
+/// records and the leaves' from their value records: it must commit the same roots and prove the same values
+/// as a state that keeps its nodes in memory.
 #[test]
 fn a_state_without_node_cache_matches_one_with() {
     let cold_store = Arc::new(MemoryStore::new());
@@ -364,8 +364,8 @@ fn a_state_without_node_cache_matches_one_with() {
     assert_eq!(reopened.get_with_proof(&k(5), 5).unwrap(), warm.get_with_proof(&k(5), 5).unwrap());
 }
 
-/// A value record that no longer matches the leaf hash its parent node was written with is found when the node
-/// is loaded, and reported with its column.
+/// A value record that no longer matches the leaf hash its parent node was written with is found when the
+/// node is loaded, and reported with its column.
 #[test]
 fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
     let store = Arc::new(MemoryStore::new());
@@ -385,4 +385,45 @@ fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes") || err.to_string().contains("state_values"), "{err}");
     assert!(err.to_string().contains("does not match"), "{err}");
+}
+
+/// A commit puts its nodes in the node cache while the store writes (`write_commit`). If the write fails and
+/// a different block is committed at that version instead, nothing of the failed one may be read back.
+#[test]
+fn a_failed_commit_then_a_different_one_at_that_version_reads_only_the_second() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let cfg = StateConfig { retained_versions: 10, node_cache_nodes: 1 << 16 };
+    let mut db = StateDb::open(store.clone(), cfg).unwrap();
+    let k = |i: u32| format!("k/{i}").into_bytes();
+    let mut model = Model::new();
+    let mut o = Overlay::new();
+    for i in 0..6_000u32 {
+        o.put(&k(i), b"base").unwrap();
+        model.insert(k(i), b"base".to_vec());
+    }
+    db.commit(0, &o).unwrap();
+    // Large enough for the cache update to run beside the write.
+    let mut failed = Overlay::new();
+    for i in 0..6_000u32 {
+        failed.put(&k(i), b"failed").unwrap();
+    }
+    store.inject(0, Fault::FailWrite);
+    assert!(db.commit(1, &failed).is_err());
+    let mut second = Overlay::new();
+    for i in (0..6_000u32).step_by(3) {
+        second.put(&k(i), b"second").unwrap();
+        model.insert(k(i), b"second".to_vec());
+    }
+    let root = db.commit(1, &second).unwrap();
+    assert_eq!(root, model_root(&model));
+    for i in (0..6_000u32).step_by(37) {
+        let (value, proof) = db.get_with_proof(&k(i), 1).unwrap();
+        assert_eq!(value.as_ref(), model.get(&k(i)));
+        proof.verify(&root, &k(i), value.as_deref()).unwrap();
+    }
+    // The next block builds on the second one's nodes.
+    let mut third = Overlay::new();
+    third.put(&k(1), b"third").unwrap();
+    model.insert(k(1), b"third".to_vec());
+    assert_eq!(db.commit(2, &third).unwrap(), model_root(&model));
 }
