@@ -149,7 +149,8 @@ mod tests {
     use purse_types::Hash;
 
     fn leaf(i: u8) -> Arc<Node> {
-        let child = |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])) };
+        let child =
+            |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])), node: None };
         Arc::new(Node { children: vec![child(0), child(1)] })
     }
 

@@ -61,8 +61,11 @@ pub struct PreparedCommit {
     pub batch: WriteBatch,
     base: Option<u64>,
     oldest: u64,
+    /// The new root node, if the root is an internal node.
+    root_node: Option<Arc<Node>>,
+    /// New nodes for the node cache (those not linked from the root).
     new_nodes: Vec<(NodeId, Arc<Node>)>,
-    /// Nodes of the base version that are not in this version's tree.
+    /// Nodes of the base version that are not in this version's tree, to evict from the node cache.
     replaced: Vec<NodeId>,
     /// Batch bytes per changed key, for sizing the next batch.
     bytes_per_change: usize,
@@ -94,6 +97,9 @@ pub struct StateDb<S> {
     latest: Option<u64>,
     oldest: u64,
     root: RootRecord,
+    /// The latest version's root node, linked to its children down to [`LINKED_DEPTH`] (`None` until a commit
+    /// builds it, or if the root is not an internal node; then it is loaded when needed).
+    root_node: Option<Arc<Node>>,
     cache: NodeCache,
     /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
     /// it never copies megabytes to grow.
@@ -118,6 +124,7 @@ impl<S: KvStore> StateDb<S> {
             latest,
             oldest,
             root: RootRecord { node: None, hash: Hash::ZERO },
+            root_node: None,
             cache,
             batch_bytes_per_change: 0,
         };
@@ -207,12 +214,17 @@ impl<S: KvStore> StateDb<S> {
         let kh = state_key_hash(key);
         let mut levels = Vec::new();
         let mut next = root_of(&self.root_record(version)?)?;
+        // The node `next` names, when it is held in memory (the latest version's tree is linked from its root).
+        let mut linked = if Some(version) == self.latest { self.root_node.clone() } else { None };
         let leaf = loop {
             match next {
                 Root::Empty => break None,
                 Root::Leaf(leaf) => break Some(leaf),
                 Root::Node(id, _) => {
-                    let node = self.load_id(&id)?;
+                    let node = match linked.take() {
+                        Some(n) => n,
+                        None => self.load_id(&id)?,
+                    };
                     let internal = node.as_ref();
                     let n = nibble(&kh, levels.len());
                     let siblings =
@@ -224,7 +236,10 @@ impl<S: KvStore> StateDb<S> {
                             Some(key_hash) => {
                                 Root::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash })
                             }
-                            None => Root::Node(id.child(n, c.version), c.hash),
+                            None => {
+                                linked = c.node.clone();
+                                Root::Node(id.child(n, c.version), c.hash)
+                            }
                         },
                     };
                 }
@@ -258,7 +273,7 @@ impl<S: KvStore> StateDb<S> {
         sort_by_key_hash(&mut changes);
         let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
         let update = TreeUpdate::new(self, version, changes.len(), hint);
-        let out = update.run(root_of(&self.root)?, &changes)?;
+        let out = update.run(root_of(&self.root)?, self.root_node.clone(), &changes)?;
         let mut batch = out.batch;
         let record = root_record_of(&out.root);
         batch.put(Column::StateRoots, root_key(version), purse_types::encode(&record));
@@ -272,6 +287,7 @@ impl<S: KvStore> StateDb<S> {
             batch,
             base: self.latest,
             oldest,
+            root_node: out.root_node,
             new_nodes: out.new_nodes,
             replaced: out.replaced,
             bytes_per_change: if changes.is_empty() { 0 } else { bytes_per_change },
@@ -291,6 +307,7 @@ impl<S: KvStore> StateDb<S> {
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;
         }
+        self.root_node = prepared.root_node;
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
         self.root = self.root_record(prepared.version)?;

@@ -15,7 +15,7 @@
 
 use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::{KvStore, WriteBatch};
-use crate::node::{Child, Node, NodeId};
+use crate::node::{Child, Node, NodeId, LINKED_DEPTH};
 use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
 use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
 use crate::{Column, StateDb, StateError, StoreError};
@@ -86,8 +86,13 @@ enum Slot {
 pub(crate) struct UpdateOutput {
     pub batch: WriteBatch,
     pub root: Root,
+    /// The root node, when the root is an internal node held in memory (linked to its children down to
+    /// [`LINKED_DEPTH`]).
+    pub root_node: Option<Arc<Node>>,
+    /// Nodes written at or below [`LINKED_DEPTH`], for the node cache.
     pub new_nodes: Vec<(NodeId, Arc<Node>)>,
-    /// Nodes of the previous version replaced by this one (no longer in the latest tree).
+    /// Nodes of the previous version at or below [`LINKED_DEPTH`] replaced by this one (no longer in the
+    /// latest tree), to evict from the node cache.
     pub replaced: Vec<NodeId>,
     /// Keys created (`true`) or deleted (`false`) by this version, for the key index.
     pub index: Vec<(Vec<u8>, bool)>,
@@ -151,9 +156,9 @@ pub(crate) struct TreeUpdate<'d, S> {
     version: u64,
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
-    /// Nodes written by this version, in the order they were built.
+    /// Nodes written by this version at or below [`LINKED_DEPTH`], in the order they were built.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
-    /// Nodes of the base version that this version replaces.
+    /// Nodes of the base version at or below [`LINKED_DEPTH`] that this version replaces.
     replaced: Vec<NodeId>,
     /// The node records, encoded as they are built, one batch per depth (each in path order).
     node_records: Vec<WriteBatch>,
@@ -176,8 +181,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             db,
             version,
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
-            new_nodes: Vec::with_capacity(expected_changes * 2 + 16),
-            replaced: Vec::with_capacity(expected_changes * 2 + 16),
+            new_nodes: Vec::new(),
+            replaced: Vec::new(),
             node_records: Vec::new(),
             stale_nodes: StaleList::default(),
             stale_values: StaleList::default(),
@@ -186,12 +191,19 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
     }
 
-    /// Applies `changes` (sorted by key hash, unique) to the tree whose root is `root`.
-    pub(crate) fn run(mut self, root: Root, changes: &[Change<'_>]) -> Result<UpdateOutput, StateError> {
+    /// Applies `changes` (sorted by key hash, unique) to the tree whose root is `root`; `root_node` is the root
+    /// node if it is held in memory (else it is loaded).
+    pub(crate) fn run(
+        mut self,
+        root: Root,
+        root_node: Option<Arc<Node>>,
+        changes: &[Change<'_>],
+    ) -> Result<UpdateOutput, StateError> {
         if changes.is_empty() {
             return Ok(UpdateOutput {
                 batch: self.batch,
                 root,
+                root_node,
                 new_nodes: self.new_nodes,
                 replaced: self.replaced,
                 index: self.index,
@@ -202,7 +214,10 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Root::Empty => self.update(at, Existing::Empty, changes)?,
             Root::Leaf(l) => self.update(at, Existing::Leaf(l), changes)?,
             Root::Node(id, _) => {
-                let node = self.db.load_id(&id)?;
+                let node = match root_node {
+                    Some(n) => n,
+                    None => self.db.load_id(&id)?,
+                };
                 if changes.len() >= PARALLEL_MIN_CHANGES {
                     self.update_root_in_parallel(at, id, &node, changes)?
                 } else {
@@ -210,13 +225,13 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 }
             }
         };
-        let root = match sub {
-            Sub::Empty => Root::Empty,
-            Sub::Leaf(l) => Root::Leaf(l),
+        let (root, root_node) = match sub {
+            Sub::Empty => (Root::Empty, None),
+            Sub::Leaf(l) => (Root::Leaf(l), None),
             Sub::Internal(h, node) => {
                 let id = NodeId::root(self.version);
-                self.write_node(id, &h, node);
-                Root::Node(id, h)
+                let node = self.write_node(id, &h, node);
+                (Root::Node(id, h), Some(node))
             }
         };
         let mut batch = self.batch;
@@ -232,6 +247,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         Ok(UpdateOutput {
             batch,
             root,
+            root_node,
             new_nodes: self.new_nodes,
             replaced: self.replaced,
             index: self.index,
@@ -311,7 +327,11 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 Some(key_hash) => Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash }),
                 None => {
                     let cid = child_at.at(c.version);
-                    Existing::Node(cid, self.db.load_id(&cid)?)
+                    let node = match &c.node {
+                        Some(n) => n.clone(),
+                        None => self.db.load_id(&cid)?,
+                    };
+                    Existing::Node(cid, node)
                 }
             },
         };
@@ -445,12 +465,18 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             let child = match slot {
                 None | Some(Slot::New(Sub::Empty)) => continue,
                 Some(Slot::Kept(c)) => c,
-                Some(Slot::New(Sub::Leaf(l))) => {
-                    Child { nibble, hash: l.hash, version: l.value_version, leaf: Some(l.key_hash) }
-                }
+                Some(Slot::New(Sub::Leaf(l))) => Child {
+                    nibble,
+                    hash: l.hash,
+                    version: l.value_version,
+                    leaf: Some(l.key_hash),
+                    node: None,
+                },
                 Some(Slot::New(Sub::Internal(hash, node))) => {
-                    self.write_node(at.child(nibble, self.version), &hash, node);
-                    Child { nibble, hash, version: self.version, leaf: None }
+                    let id = at.child(nibble, self.version);
+                    let node = self.write_node(id, &hash, node);
+                    let node = (id.depth() < LINKED_DEPTH).then_some(node);
+                    Child { nibble, hash, version: self.version, leaf: None, node }
                 }
             };
             children.push(child);
@@ -493,19 +519,26 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
     }
 
-    /// Records that the node `id` of the base version is replaced: its record becomes stale at this version.
+    /// Records that the node `id` of the base version is replaced: its record becomes stale at this version
+    /// (and, if it is not linked, it leaves the node cache).
     fn replace_node(&mut self, id: &NodeId) {
         self.stale_nodes.push_node(id);
-        self.replaced.push(*id);
+        if id.depth() >= LINKED_DEPTH {
+            self.replaced.push(*id);
+        }
     }
 
     /// Records the node built at `id`, whose hash is `hash`: encodes its record (on the thread that built it)
-    /// and keeps it for the node cache.
-    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) {
+    /// and, if it is not linked from its parent, keeps it for the node cache.
+    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) -> Arc<Node> {
         let key = id.key_bytes();
         self.records_at(id.depth())
             .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
-        self.new_nodes.push((id, Arc::new(node)));
+        let node = Arc::new(node);
+        if id.depth() >= LINKED_DEPTH {
+            self.new_nodes.push((id, node.clone()));
+        }
+        node
     }
 
     /// The batch of node records at `depth`.
