@@ -235,8 +235,9 @@ fn prepared_commit_is_rejected_after_the_state_moved_on() {
     assert_eq!(db.finish_commit(p), Err(StateError::StalePreparedCommit(0)));
 }
 
-#[test]
-fn damaged_node_is_reported_with_its_column() {
+/// A store holding version 0 of forty keys, committed by a state without a node cache (and then closed: an
+/// open state holds its latest tree in memory, so a state opened afterwards reads what the store holds).
+fn forty_keys_without_a_node_cache() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::new());
     let mut db =
         StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
@@ -245,14 +246,17 @@ fn damaged_node_is_reported_with_its_column() {
         o.put(&key(i), b"v").unwrap();
     }
     db.commit(0, &o).unwrap();
+    store
+}
+
+#[test]
+fn damaged_node_is_reported_with_its_column() {
+    let store = forty_keys_without_a_node_cache();
     let nodes = store.scan(Column::StateNodes, &[], None, 1_000).unwrap();
     for (k, _) in &nodes {
         store.put(Column::StateNodes, k, &[9, 9, 9]).unwrap();
     }
-    // The open state holds its latest tree in memory; a reopened one reads the damaged records.
-    drop(db);
-    let db =
-        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let db = StateDb::open(store, StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
 }
@@ -368,28 +372,61 @@ fn a_state_without_node_cache_matches_one_with() {
     assert_eq!(reopened.get_with_proof(&k(5), 5).unwrap(), warm.get_with_proof(&k(5), 5).unwrap());
 }
 
+/// After a reopen the latest tree is linked in memory only where commits rebuilt it; the rest is read from
+/// the store. Such a mixed tree must commit the roots and prove the values that a state which never closed
+/// does, and a state opened again afterwards (reading only the store) must agree with both.
+#[test]
+fn a_partly_linked_tree_after_a_reopen_matches_one_never_closed() {
+    let store = Arc::new(MemoryStore::new());
+    let mut never_closed = StateDb::open(MemoryStore::new(), config(8)).unwrap();
+    let mut reopened = StateDb::open(store.clone(), config(8)).unwrap();
+    let k = |i: u32| format!("acct/{i}").into_bytes();
+    // 3,000 keys: every node of depths 0-2 has all 16 children, so later blocks leave most linked nodes as
+    // they were loaded.
+    let mut o = Overlay::new();
+    for i in 0..3_000u32 {
+        o.put(&k(i), &i.to_le_bytes()).unwrap();
+    }
+    assert_eq!(reopened.commit(0, &o).unwrap(), never_closed.commit(0, &o).unwrap());
+    drop(reopened);
+    let mut reopened = StateDb::open(store.clone(), config(8)).unwrap();
+    for v in 1..6u64 {
+        // A few keys per block: each rebuilds a handful of paths and keeps the rest of the tree unlinked.
+        let mut o = Overlay::new();
+        for j in 0..5u32 {
+            let i = (j * 613 + v as u32 * 97) % 3_200;
+            if j == 4 {
+                o.delete(&k(i)).unwrap();
+            } else {
+                o.put(&k(i), &[v as u8; 5]).unwrap();
+            }
+        }
+        assert_eq!(reopened.commit(v, &o).unwrap(), never_closed.commit(v, &o).unwrap(), "version {v}");
+    }
+    let root = never_closed.root();
+    let fresh = StateDb::open(store, config(8)).unwrap();
+    assert_eq!(fresh.root(), root);
+    for i in (0..3_200u32).step_by(37) {
+        let expected = never_closed.get_with_proof(&k(i), 5).unwrap();
+        expected.1.verify(&root, &k(i), expected.0.as_deref()).unwrap();
+        assert_eq!(reopened.get_with_proof(&k(i), 5).unwrap(), expected, "key {i}");
+        assert_eq!(fresh.get_with_proof(&k(i), 5).unwrap(), expected, "key {i}");
+    }
+}
+
 /// A value record that no longer matches the leaf hash its parent node was written with is found when the
 /// node is loaded, and reported with its column.
 #[test]
 fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
-    let store = Arc::new(MemoryStore::new());
-    let mut db =
-        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
-    let mut o = Overlay::new();
-    for i in 0..40u8 {
-        o.put(&key(i), b"v").unwrap();
-    }
-    db.commit(0, &o).unwrap();
+    let store = forty_keys_without_a_node_cache();
     let values = store.scan(Column::StateValues, &[], None, 1_000).unwrap();
     for (k, bytes) in &values {
         let mut record = purse_state::records::ValueRecord::decode(k, bytes).unwrap();
         record.value = Some(b"w".to_vec());
         store.put(Column::StateValues, k, &purse_types::encode(&record)).unwrap();
     }
-    // Reopened, the state loads the root node from its record, and its leaves' hashes from their values.
-    drop(db);
-    let db =
-        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    // The state loads the root node from its record, and its leaves' hashes from their values.
+    let db = StateDb::open(store, StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
     assert!(err.to_string().contains("node hash does not match its children"), "{err}");
