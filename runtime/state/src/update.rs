@@ -2,8 +2,9 @@
 //! pass. Each touched internal node is loaded once (through the node cache), rebuilt once and hashed once;
 //! untouched subtrees are kept by reference. Leaves are not records of their own: a leaf is its parent's child
 //! entry (key hash, leaf hash, value version), so updating a key loads no leaf and writes no leaf record. The
-//! pass allocates little per node: positions are [`NodeId`]s (no heap path), child slots live on the stack,
-//! and records are encoded straight into the write batch.
+//! pass allocates little per node: positions are [`NodeId`]s (no heap path), a rebuilt node's children go
+//! straight into its one vector (kept children copied once, changed ones as they are computed), and records
+//! are encoded straight into the write batch.
 //!
 //! The writes come out in key order per column (values and tombstones by key hash, nodes by depth then path,
 //! stale lists by kind), which is the order RocksDB's memtable inserts fastest.
@@ -74,12 +75,6 @@ enum Sub {
     /// An internal node built by this update, with its hash. Its parent writes it (at this version), so that
     /// the nodes of each depth are written in path order.
     Internal(Hash, Node),
-}
-
-/// A child slot of a node being rebuilt.
-enum Slot {
-    Kept(Child),
-    New(Sub),
 }
 
 /// The output of an update pass.
@@ -235,9 +230,9 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             }
         };
         let mut batch = self.batch;
-        // Node records in storage-key order (depth, then path). Each node is written by its parent's
-        // `finish`, children in nibble order, and parents finish in path order: every depth is already in
-        // path order, so concatenating the depths sorts them.
+        // Node records in storage-key order (depth, then path). Each node is written by its parent
+        // (`push_sub`), children in nibble order, and parents are rebuilt in path order: every depth is already
+        // in path order, so concatenating the depths sorts them.
         for records in self.node_records {
             batch.append(records);
         }
@@ -259,7 +254,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         match existing {
             Existing::Empty => {
                 let items: Vec<Leaf> = changes.iter().filter_map(|c| self.new_leaf(c, None)).collect();
-                self.build(at, items)
+                self.build(at, &items)
             }
             Existing::Leaf(old) => {
                 // Fast path: the key of this leaf changes and nothing else lands here.
@@ -293,35 +288,29 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 if let Some(o) = old_pending {
                     items.push(o);
                 }
-                self.build(at, items)
+                self.build(at, &items)
             }
             Existing::Node(id, node) => {
-                let internal = node.as_ref();
                 self.replace_node(&id);
-                let depth = at.depth();
-                let mut slots: [Option<Slot>; RADIX] = Default::default();
-                for c in &internal.children {
-                    slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
-                }
-                for (n, group) in groups(changes, depth) {
-                    let sub = self.update_child(at, internal, n, group)?;
-                    slots[n as usize] = Some(Slot::New(sub));
-                }
-                self.finish(at, slots)
+                let groups = groups(changes, at.depth());
+                self.rebuild(at, &node.children, groups, |me, old, n, group| {
+                    me.update_child(at, old, n, group)
+                })
             }
         }
     }
 
-    /// Updates child `n` of the node `internal` at `at` with `group` (the changes under that nibble).
+    /// Updates child `n` of the node at `at`, which is `old` (`None` if the slot is empty), with `group` (the
+    /// changes under that nibble).
     fn update_child(
         &mut self,
         at: NodeId,
-        internal: &Node,
+        old: Option<&Child>,
         n: u8,
         group: &[Change<'_>],
     ) -> Result<Sub, StateError> {
         let child_at = at.child(n, self.version);
-        let existing_child = match internal.child(n) {
+        let existing_child = match old {
             None => Existing::Empty,
             Some(c) => match c.leaf {
                 Some(key_hash) => Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash }),
@@ -348,12 +337,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         node: &Node,
         changes: &[Change<'_>],
     ) -> Result<Sub, StateError> {
-        let internal = node;
         self.replace_node(&id);
-        let mut slots: [Option<Slot>; RADIX] = Default::default();
-        for c in &internal.children {
-            slots[c.nibble as usize] = Some(Slot::Kept(c.clone()));
-        }
         let all: Vec<(u8, &[Change<'_>])> = groups(changes, at.depth()).collect();
         let mut cut = all.len();
         let mut first_half = 0;
@@ -372,23 +356,23 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 let mut other = TreeUpdate::new(db, version, their_changes, 0);
                 let subs: Result<Vec<(u8, Sub)>, StateError> = theirs
                     .iter()
-                    .map(|(n, g)| other.update_child(at, internal, *n, g).map(|sub| (*n, sub)))
+                    .map(|(n, g)| other.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
                     .collect();
                 (subs, other)
             });
             let my_subs: Result<Vec<(u8, Sub)>, StateError> = mine
                 .iter()
-                .map(|(n, g)| self.update_child(at, internal, *n, g).map(|sub| (*n, sub)))
+                .map(|(n, g)| self.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
                 .collect();
             let theirs = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (my_subs, theirs)
         });
         let (their_subs, other) = their_result;
-        for (n, sub) in my_subs?.into_iter().chain(their_subs?) {
-            slots[n as usize] = Some(Slot::New(sub));
-        }
+        let (my_subs, their_subs) = (my_subs?, their_subs?);
+        // The second pass's records follow this one's; then the root's new children are written, in nibble
+        // order, after every deeper node of both halves.
         self.absorb(other);
-        self.finish(at, slots)
+        self.rebuild(at, &node.children, my_subs.into_iter().chain(their_subs), |_, _, _, sub| Ok(sub))
     }
 
     /// Appends the outputs of a pass over a later part of the key space.
@@ -407,7 +391,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     }
 
     /// Builds the subtree at `at` holding exactly `items` (sorted by key hash).
-    fn build(&mut self, at: NodeId, items: Vec<Leaf>) -> Result<Sub, StateError> {
+    fn build(&mut self, at: NodeId, items: &[Leaf]) -> Result<Sub, StateError> {
         if items.len() <= 1 {
             return Ok(match items.first() {
                 Some(l) => Sub::Leaf(*l),
@@ -419,71 +403,72 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             // Two distinct key hashes always differ before the last nibble.
             return Err(corrupt(&at, "duplicate key hash"));
         }
-        let mut slots: [Option<Slot>; RADIX] = Default::default();
-        let mut rest = items.as_slice();
+        let mut children = Vec::with_capacity(items.len().min(RADIX));
+        let mut rest = items;
         while let Some(first) = rest.first() {
             let n = nibble(&first.key_hash, depth);
             let split = rest.iter().position(|l| nibble(&l.key_hash, depth) != n).unwrap_or(rest.len());
             let (group, tail) = rest.split_at(split);
             rest = tail;
-            let sub = self.build(at.child(n, self.version), group.to_vec())?;
-            slots[n as usize] = Some(Slot::New(sub));
+            let sub = self.build(at.child(n, self.version), group)?;
+            self.push_sub(at, n, sub, &mut children);
         }
-        self.finish(at, slots)
+        Ok(seal(children))
     }
 
-    /// Turns the child slots of the node at `at` into a subtree: empty, a hoisted leaf, or a new node (written
-    /// by the caller). New internal children are written here, in nibble order.
-    fn finish(&mut self, at: NodeId, mut slots: [Option<Slot>; RADIX]) -> Result<Sub, StateError> {
-        let mut count = 0;
-        let mut only = 0;
-        for (n, s) in slots.iter_mut().enumerate() {
-            if matches!(s, Some(Slot::New(Sub::Empty))) {
-                *s = None;
+    /// Rebuilds the node at `at`, whose children were `old` (in nibble order): `changed` gives, in nibble
+    /// order, each nibble that changes with what `sub_of` turns into its new subtree (given its old child);
+    /// the other children are kept as they were.
+    fn rebuild<T>(
+        &mut self,
+        at: NodeId,
+        old: &[Child],
+        changed: impl IntoIterator<Item = (u8, T)>,
+        mut sub_of: impl FnMut(&mut Self, Option<&Child>, u8, T) -> Result<Sub, StateError>,
+    ) -> Result<Sub, StateError> {
+        let mut children = Vec::with_capacity(RADIX.min(old.len() + 2));
+        let mut rest = old;
+        for (n, what) in changed {
+            while let Some((c, tail)) = rest.split_first().filter(|(c, _)| c.nibble < n) {
+                children.push(c.clone());
+                rest = tail;
             }
-            if s.is_some() {
-                count += 1;
-                only = n;
-            }
-        }
-        if count == 0 {
-            return Ok(Sub::Empty);
-        }
-        if count == 1 {
-            // A single leaf moves up: a node needs two children or one internal child.
-            match slots[only].take() {
-                Some(Slot::New(Sub::Leaf(l))) => return Ok(Sub::Leaf(l)),
-                Some(Slot::Kept(Child { hash, version, leaf: Some(key_hash), .. })) => {
-                    return Ok(Sub::Leaf(Leaf { key_hash, value_version: version, hash }));
+            let current = match rest.split_first() {
+                Some((c, tail)) if c.nibble == n => {
+                    rest = tail;
+                    Some(c)
                 }
-                other => slots[only] = other,
-            }
-        }
-        let mut children = Vec::with_capacity(count);
-        for (n, slot) in slots.into_iter().enumerate() {
-            let nibble = n as u8;
-            let child = match slot {
-                None | Some(Slot::New(Sub::Empty)) => continue,
-                Some(Slot::Kept(c)) => c,
-                Some(Slot::New(Sub::Leaf(l))) => Child {
-                    nibble,
-                    hash: l.hash,
-                    version: l.value_version,
-                    leaf: Some(l.key_hash),
-                    node: None,
-                },
-                Some(Slot::New(Sub::Internal(hash, node))) => {
-                    let id = at.child(nibble, self.version);
-                    let node = self.write_node(id, &hash, node);
-                    let node = (id.depth() < LINKED_DEPTH).then_some(node);
-                    Child { nibble, hash, version: self.version, leaf: None, node }
-                }
+                _ => None,
             };
-            children.push(child);
+            let sub = sub_of(self, current, n, what)?;
+            self.push_sub(at, n, sub, &mut children);
         }
-        let bitmap = children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble));
-        let hash = internal_hash(bitmap, children.iter().map(|c| &c.hash));
-        Ok(Sub::Internal(hash, Node { children }))
+        children.extend_from_slice(rest);
+        Ok(seal(children))
+    }
+
+    /// Appends to `children` the entry of `sub`, the new subtree at nibble `n` of the node at `at`: nothing if
+    /// it is empty, a leaf entry, or an internal child, whose node is written here (the nodes of a depth are
+    /// written in path order: a parent adds its children in nibble order, and parents are rebuilt in path
+    /// order).
+    fn push_sub(&mut self, at: NodeId, n: u8, sub: Sub, children: &mut Vec<Child>) {
+        let child = match sub {
+            Sub::Empty => return,
+            Sub::Leaf(l) => Child {
+                nibble: n,
+                hash: l.hash,
+                version: l.value_version,
+                leaf: Some(l.key_hash),
+                node: None,
+            },
+            Sub::Internal(hash, node) => {
+                let id = at.child(n, self.version);
+                let node = self.write_node(id, &hash, node);
+                let node = (id.depth() < LINKED_DEPTH).then_some(node);
+                Child { nibble: n, hash, version: self.version, leaf: None, node }
+            }
+        };
+        children.push(child);
     }
 
     /// Records the value change of `c` and returns its new leaf (none for a deletion). `old` is the key's
@@ -567,4 +552,20 @@ fn groups<'c, 'k>(changes: &'c [Change<'k>], depth: usize) -> impl Iterator<Item
 
 fn corrupt(id: &NodeId, reason: &str) -> StateError {
     StoreError::corrupt(Column::StateNodes, &id.encode(), reason).into()
+}
+
+/// The subtree of a rebuilt node whose children are `children` (in nibble order): empty, the only child if it
+/// is a leaf (a node needs two children or one internal child), or a new node with its hash.
+fn seal(children: Vec<Child>) -> Sub {
+    match children.as_slice() {
+        [] => Sub::Empty,
+        [Child { hash, version, leaf: Some(key_hash), .. }] => {
+            Sub::Leaf(Leaf { key_hash: *key_hash, value_version: *version, hash: *hash })
+        }
+        _ => {
+            let bitmap = children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble));
+            let hash = internal_hash(bitmap, children.iter().map(|c| &c.hash));
+            Sub::Internal(hash, Node { children })
+        }
+    }
 }
