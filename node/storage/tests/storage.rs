@@ -276,7 +276,7 @@ fn wal_and_signer_state_persist() {
 #[test]
 fn pruned_height_cannot_be_exported() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = purse_state::StateConfig { retained_versions: 2, node_cache_nodes: 100 };
+    let cfg = purse_state::StateConfig { retained_versions: 2, node_cache_nodes: 100, ..Default::default() };
     let mut s = Storage::open(rocks(dir.path()), CHAIN, cfg).unwrap();
     for h in 0..5 {
         commit(&mut s, h).unwrap();

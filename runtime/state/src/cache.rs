@@ -110,13 +110,12 @@ impl NodeCache {
         }
     }
 
-    /// Drops the entries at `ids`, under one lock.
+    /// Drops the entries at `ids` (from both generations), under one lock.
     pub(crate) fn remove_all(&self, ids: &[NodeId]) {
         let mut m = self.maps.lock();
         for id in ids {
-            if m.0.remove(id).is_none() {
-                m.1.remove(id);
-            }
+            m.0.remove(id);
+            m.1.remove(id);
         }
     }
 
@@ -138,6 +137,10 @@ impl NodeCache {
             std::mem::swap(&mut m.0, &mut m.1);
             m.0.clear();
         }
+        // An id is held at most once: a node inserted again (a commit retried at the same version after a
+        // failed write) must not leave the earlier node in the old generation, where a later removal of the
+        // id would uncover it.
+        m.1.remove(&id);
         m.0.insert(id, node);
     }
 }
@@ -181,6 +184,22 @@ mod tests {
         assert!(c.get_id(&id(1)).is_none());
         assert!(c.get_id(&id(3)).is_none());
         assert!(c.get_id(&id(2)).is_some());
+    }
+
+    /// A node inserted again at the same id replaces the earlier one in whichever generation holds it, and a
+    /// removal leaves neither.
+    #[test]
+    fn reinserting_an_id_leaves_one_entry_that_removal_drops() {
+        let c = NodeCache::new(4);
+        let id = |i: u64| NodeId::root(i);
+        c.insert_id(id(1), leaf(1));
+        c.insert_id(id(2), leaf(2));
+        // Moves 1 and 2 to the old generation.
+        c.insert_id(id(3), leaf(3));
+        c.insert_id(id(1), leaf(7));
+        assert_eq!(c.get_id(&id(1)), Some(leaf(7)));
+        c.remove_all(&[id(1)]);
+        assert!(c.get_id(&id(1)).is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::cache::NodeCache;
 use crate::hashing;
 use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
-use crate::node::{ChildRef, Node, NodeId, NodeKey, NodeRecord};
+use crate::node::{ChildRef, Node, NodeId, NodeKey, NodeRecord, LINKED_DEPTH, MAX_LINKED_DEPTH};
 use crate::overlay::Overlay;
 use crate::records::{
     decode_stale_list, decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord,
@@ -38,6 +38,10 @@ pub struct StateConfig {
     pub retained_versions: u64,
     /// Capacity of the node cache, in nodes.
     pub node_cache_nodes: usize,
+    /// Nodes of the latest version above this depth hold their internal children by pointer, outside the
+    /// node cache ([`LINKED_DEPTH`] by default, at most [`MAX_LINKED_DEPTH`]; 0 sends every node through the
+    /// cache).
+    pub linked_depth: usize,
 }
 
 impl Default for StateConfig {
@@ -45,6 +49,7 @@ impl Default for StateConfig {
         StateConfig {
             retained_versions: DEFAULT_RETAINED_VERSIONS,
             node_cache_nodes: DEFAULT_NODE_CACHE_NODES,
+            linked_depth: LINKED_DEPTH,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct PreparedCommit {
     oldest: u64,
     /// The new root node, if the root is an internal node.
     root_node: Option<Arc<Node>>,
+    /// The new version's root record (also in the batch).
+    root_record: RootRecord,
     /// New nodes for the node cache (those not linked from the root).
     new_nodes: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the base version that are not in this version's tree, to evict from the node cache.
@@ -97,8 +104,8 @@ pub struct StateDb<S> {
     latest: Option<u64>,
     oldest: u64,
     root: RootRecord,
-    /// The latest version's root node, linked to its children down to [`LINKED_DEPTH`] (`None` until a commit
-    /// builds it, or if the root is not an internal node; then it is loaded when needed).
+    /// The latest version's root node, linked to its children down to the configured depth (`None` until a
+    /// commit builds it, or if the root is not an internal node; then it is loaded when needed).
     root_node: Option<Arc<Node>>,
     cache: NodeCache,
     /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
@@ -118,6 +125,7 @@ impl<S: KvStore> StateDb<S> {
             None => 0,
         };
         let cache = NodeCache::new(config.node_cache_nodes);
+        let config = StateConfig { linked_depth: config.linked_depth.min(MAX_LINKED_DEPTH), ..config };
         let mut db = StateDb {
             store,
             config,
@@ -275,8 +283,8 @@ impl<S: KvStore> StateDb<S> {
         let update = TreeUpdate::new(self, version, changes.len(), hint);
         let out = update.run(root_of(&self.root)?, self.root_node.clone(), &changes)?;
         let mut batch = out.batch;
-        let record = root_record_of(&out.root);
-        batch.put(Column::StateRoots, root_key(version), purse_types::encode(&record));
+        let root_record = root_record_of(&out.root);
+        batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
         batch.put(Column::Meta, META_LATEST, version.to_be_bytes());
         crate::view::index_ops(out.index, &mut batch);
         let oldest = self.prune_into(version, &mut batch)?;
@@ -288,6 +296,7 @@ impl<S: KvStore> StateDb<S> {
             base: self.latest,
             oldest,
             root_node: out.root_node,
+            root_record,
             new_nodes: out.new_nodes,
             replaced: out.replaced,
             bytes_per_change: if changes.is_empty() { 0 } else { bytes_per_change },
@@ -310,7 +319,7 @@ impl<S: KvStore> StateDb<S> {
         self.root_node = prepared.root_node;
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
-        self.root = self.root_record(prepared.version)?;
+        self.root = prepared.root_record;
         Ok(())
     }
 
@@ -321,8 +330,9 @@ impl<S: KvStore> StateDb<S> {
     /// While the store writes (mostly waiting for its log to sync), the node cache takes the commit's nodes
     /// on a second thread, which takes the cache's work off a block's critical path. Doing it before the
     /// write is known to succeed is safe: the new nodes are keyed by a version that is not committed, so no
-    /// read can reach them unless a commit of that version writes (and re-caches) the same node; and evicting
-    /// the replaced nodes early only costs a store read if they are needed after all.
+    /// read can reach them before the write succeeds, and if it fails they are removed again (the cache holds
+    /// an id once, so a later commit at this version replaces rather than shadows them); evicting the
+    /// replaced nodes early only costs a store read if they are needed after all.
     pub fn write_commit(
         &mut self,
         mut prepared: PreparedCommit,
@@ -332,6 +342,7 @@ impl<S: KvStore> StateDb<S> {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
         let nodes = std::mem::take(&mut prepared.new_nodes);
+        let written: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
         let replaced = std::mem::take(&mut prepared.replaced);
         let concurrent = nodes.len() + replaced.len() >= CONCURRENT_CACHE_MIN_NODES;
         let (store, cache) = (&self.store, &self.cache);
@@ -339,14 +350,19 @@ impl<S: KvStore> StateDb<S> {
             cache.remove_all(&replaced);
             cache.insert_all(nodes);
         };
-        if !concurrent {
+        let written_ok = if !concurrent {
             update_cache();
-            store.write(batch)?;
+            store.write(batch)
         } else {
             std::thread::scope(|scope| {
                 scope.spawn(update_cache);
                 store.write(batch)
-            })?;
+            })
+        };
+        if let Err(e) = written_ok {
+            // The failed commit's nodes leave the cache: a different commit at this version may follow.
+            self.cache.remove_all(&written);
+            return Err(e.into());
         }
         self.finish_commit(prepared)
     }

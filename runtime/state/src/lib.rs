@@ -34,7 +34,7 @@ pub use kv::{
     WriteBatch, MAX_SCAN_LIMIT,
 };
 pub use memory::MemoryStore;
-pub use node::{Child, ChildRef, Node, NodeKey, NodeRecord, LINKED_DEPTH};
+pub use node::{Child, ChildRef, Node, NodeKey, NodeRecord, LINKED_DEPTH, MAX_LINKED_DEPTH};
 pub use overlay::Overlay;
 pub use state_proof::{ProofError, StateProof};
 pub use view::StateView;

@@ -146,7 +146,7 @@ impl NodeId {
 }
 
 /// A reference from a node to one child.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Child {
     /// Nibble (0..16) of the child.
     pub nibble: u8,
@@ -159,15 +159,32 @@ pub struct Child {
     /// entry (key hash, leaf hash, value version), and its value hash is the hash of that value record.
     pub leaf: Option<Hash>,
     /// The internal child itself, if it is held in memory: the latest version's tree is linked from its root
-    /// down to depth [`LINKED_DEPTH`] (see there). Not stored; `None` in a node read from the store.
+    /// down to the configured depth (see [`LINKED_DEPTH`]). Not stored; `None` in a node read from the store.
     pub node: Option<Arc<Node>>,
 }
 
-/// Nodes of the latest version above this depth are linked to their internal children in memory
-/// ([`Child::node`]), so a commit walks the upper tree by pointer rather than through the node cache. At
-/// most 1 + 16 + 16² + 16³ + 16⁴ = 69,905 nodes are linked, whatever the cache's size (about 100 MB if every one
-/// has 16 children); deeper nodes go through the node cache.
+/// Shows whether the child is linked, not the linked subtree (which may hold tens of thousands of nodes).
+impl std::fmt::Debug for Child {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Child")
+            .field("nibble", &self.nibble)
+            .field("hash", &self.hash)
+            .field("version", &self.version)
+            .field("leaf", &self.leaf)
+            .field("linked", &self.node.is_some())
+            .finish()
+    }
+}
+
+/// Default of [`StateConfig::linked_depth`](crate::StateConfig::linked_depth): nodes of the latest version
+/// above this depth are linked to their internal children in memory ([`Child::node`]), so a commit walks the
+/// upper tree by pointer rather than through the node cache. At most 1 + 16 + 16² + 16³ + 16⁴ = 69,905 nodes
+/// are linked, whatever the cache's size (about 100 MB if every one has 16 children); deeper nodes go through
+/// the node cache.
 pub const LINKED_DEPTH: usize = 5;
+/// Largest [`StateConfig::linked_depth`](crate::StateConfig::linked_depth) used (a larger setting is lowered
+/// to it): at most 1,118,481 linked nodes, about 1.6 GB if every one had 16 children.
+pub const MAX_LINKED_DEPTH: usize = 6;
 
 /// An internal node of the tree: 1 to 16 children, ordered by nibble. (Leaves are child entries, see
 /// [`Child::leaf`].)

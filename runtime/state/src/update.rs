@@ -16,7 +16,7 @@
 
 use crate::hashing::{internal_hash, leaf_hash};
 use crate::kv::{KvStore, WriteBatch};
-use crate::node::{Child, Node, NodeId, LINKED_DEPTH};
+use crate::node::{Child, Node, NodeId};
 use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
 use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
 use crate::{Column, StateDb, StateError, StoreError};
@@ -81,12 +81,12 @@ enum Sub {
 pub(crate) struct UpdateOutput {
     pub batch: WriteBatch,
     pub root: Root,
-    /// The root node, when the root is an internal node held in memory (linked to its children down to
-    /// [`LINKED_DEPTH`]).
+    /// The root node, when the root is an internal node held in memory (linked to its children down to the
+    /// configured depth).
     pub root_node: Option<Arc<Node>>,
-    /// Nodes written at or below [`LINKED_DEPTH`], for the node cache.
+    /// Nodes written at or below the linked depth, for the node cache.
     pub new_nodes: Vec<(NodeId, Arc<Node>)>,
-    /// Nodes of the previous version at or below [`LINKED_DEPTH`] replaced by this one (no longer in the
+    /// Nodes of the previous version at or below the linked depth replaced by this one (no longer in the
     /// latest tree), to evict from the node cache.
     pub replaced: Vec<NodeId>,
     /// Keys created (`true`) or deleted (`false`) by this version, for the key index.
@@ -149,11 +149,14 @@ const NODE_SEGMENT_BYTES: usize = 64 * 1024;
 pub(crate) struct TreeUpdate<'d, S> {
     db: &'d StateDb<S>,
     version: u64,
+    /// Nodes above this depth are linked to their internal children
+    /// ([`StateConfig::linked_depth`](crate::StateConfig::linked_depth)).
+    linked_depth: usize,
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
-    /// Nodes written by this version at or below [`LINKED_DEPTH`], in the order they were built.
+    /// Nodes written by this version at or below the linked depth, in the order they were built.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
-    /// Nodes of the base version at or below [`LINKED_DEPTH`] that this version replaces.
+    /// Nodes of the base version at or below the linked depth that this version replaces.
     replaced: Vec<NodeId>,
     /// The node records, encoded as they are built, one batch per depth (each in path order).
     node_records: Vec<WriteBatch>,
@@ -175,6 +178,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         TreeUpdate {
             db,
             version,
+            linked_depth: db.config().linked_depth,
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
             new_nodes: Vec::new(),
             replaced: Vec::new(),
@@ -464,7 +468,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Sub::Internal(hash, node) => {
                 let id = at.child(n, self.version);
                 let node = self.write_node(id, &hash, node);
-                let node = (id.depth() < LINKED_DEPTH).then_some(node);
+                let node = (id.depth() < self.linked_depth).then_some(node);
                 Child { nibble: n, hash, version: self.version, leaf: None, node }
             }
         };
@@ -508,7 +512,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// (and, if it is not linked, it leaves the node cache).
     fn replace_node(&mut self, id: &NodeId) {
         self.stale_nodes.push_node(id);
-        if id.depth() >= LINKED_DEPTH {
+        if id.depth() >= self.linked_depth {
             self.replaced.push(*id);
         }
     }
@@ -520,7 +524,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.records_at(id.depth())
             .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
         let node = Arc::new(node);
-        if id.depth() >= LINKED_DEPTH {
+        if id.depth() >= self.linked_depth {
             self.new_nodes.push((id, node.clone()));
         }
         node

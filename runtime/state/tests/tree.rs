@@ -19,7 +19,7 @@ fn key(i: u8) -> Vec<u8> {
 }
 
 fn config(retained: u64) -> StateConfig {
-    StateConfig { retained_versions: retained, node_cache_nodes: 64 }
+    StateConfig { retained_versions: retained, node_cache_nodes: 64, ..Default::default() }
 }
 
 fn model_root(m: &Model) -> Hash {
@@ -61,10 +61,12 @@ proptest! {
 
     #[test]
     fn roots_reads_and_proofs_match_the_reference(
-        blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..40), 1..8)
+        blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..40), 1..8),
+        linked_depth in 0usize..4,
     ) {
+        // Linked depth 0 sends every node through the cache; the trees here are 2-3 levels deep.
         let store = Arc::new(MemoryStore::new());
-        let mut db = StateDb::open(store.clone(), config(1_000)).unwrap();
+        let mut db = StateDb::open(store.clone(), StateConfig { linked_depth, ..config(1_000) }).unwrap();
         let mut model = Model::new();
         let mut history = Vec::new();
         for (v, ops) in blocks.iter().enumerate() {
@@ -239,8 +241,11 @@ fn prepared_commit_is_rejected_after_the_state_moved_on() {
 /// open state holds its latest tree in memory, so a state opened afterwards reads what the store holds).
 fn forty_keys_without_a_node_cache() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::new());
-    let mut db =
-        StateDb::open(store.clone(), StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let mut db = StateDb::open(
+        store.clone(),
+        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
+    )
+    .unwrap();
     let mut o = Overlay::new();
     for i in 0..40u8 {
         o.put(&key(i), b"v").unwrap();
@@ -256,7 +261,11 @@ fn damaged_node_is_reported_with_its_column() {
     for (k, _) in &nodes {
         store.put(Column::StateNodes, k, &[9, 9, 9]).unwrap();
     }
-    let db = StateDb::open(store, StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let db = StateDb::open(
+        store,
+        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
+    )
+    .unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
 }
@@ -337,14 +346,17 @@ fn large_parallel_blocks_with_deletes_prove_and_prune() {
     assert_eq!(store.len(Column::StateRoots), retained as usize);
 }
 
-/// A state without a node cache loads every node from its record, getting the children's hashes from their
-/// records and the leaves' from their value records: it must commit the same roots and prove the same values
-/// as a state that keeps its nodes in memory.
+/// A state without a node cache or linked levels loads every node from its record, getting the children's
+/// hashes from their records and the leaves' from their value records: it must commit the same roots and
+/// prove the same values as a state that keeps its nodes in memory.
 #[test]
 fn a_state_without_node_cache_matches_one_with() {
     let cold_store = Arc::new(MemoryStore::new());
-    let mut cold =
-        StateDb::open(cold_store.clone(), StateConfig { retained_versions: 4, node_cache_nodes: 0 }).unwrap();
+    let mut cold = StateDb::open(
+        cold_store.clone(),
+        StateConfig { retained_versions: 4, node_cache_nodes: 0, linked_depth: 0 },
+    )
+    .unwrap();
     let mut warm = StateDb::open(MemoryStore::new(), config(4)).unwrap();
     let k = |i: u32| format!("k/{i}").into_bytes();
     for v in 0..6u64 {
@@ -426,7 +438,11 @@ fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
         store.put(Column::StateValues, k, &purse_types::encode(&record)).unwrap();
     }
     // The state loads the root node from its record, and its leaves' hashes from their values.
-    let db = StateDb::open(store, StateConfig { retained_versions: 10, node_cache_nodes: 0 }).unwrap();
+    let db = StateDb::open(
+        store,
+        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
+    )
+    .unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
     assert!(err.to_string().contains("node hash does not match its children"), "{err}");
@@ -437,7 +453,7 @@ fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
 #[test]
 fn a_failed_commit_then_a_different_one_at_that_version_reads_only_the_second() {
     let store = Arc::new(FaultyStore::new(MemoryStore::new()));
-    let cfg = StateConfig { retained_versions: 10, node_cache_nodes: 1 << 16 };
+    let cfg = StateConfig { retained_versions: 10, node_cache_nodes: 1 << 16, linked_depth: 0 };
     let mut db = StateDb::open(store.clone(), cfg).unwrap();
     let k = |i: u32| format!("k/{i}").into_bytes();
     let mut model = Model::new();
@@ -447,7 +463,8 @@ fn a_failed_commit_then_a_different_one_at_that_version_reads_only_the_second() 
         model.insert(k(i), b"base".to_vec());
     }
     db.commit(0, &o).unwrap();
-    // Large enough for the cache update to run beside the write.
+    // Every node goes through the cache (no linked levels), and the block is large enough for the cache
+    // update to run beside the write.
     let mut failed = Overlay::new();
     for i in 0..6_000u32 {
         failed.put(&k(i), b"failed").unwrap();

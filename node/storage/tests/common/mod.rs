@@ -11,7 +11,7 @@ use purse_types::{Domain, Hash};
 pub const CHAIN: &str = "purse-test";
 
 pub fn state_config() -> StateConfig {
-    StateConfig { retained_versions: 100, node_cache_nodes: 10_000 }
+    StateConfig { retained_versions: 100, node_cache_nodes: 10_000, ..Default::default() }
 }
 
 /// The state changes of block `height`: 20 puts over 200 keys, and a delete every third block.
