@@ -237,15 +237,16 @@ fn prepared_commit_is_rejected_after_the_state_moved_on() {
     assert_eq!(db.finish_commit(p), Err(StateError::StalePreparedCommit(0)));
 }
 
+/// Ten retained versions and no node cache.
+fn no_cache() -> StateConfig {
+    StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() }
+}
+
 /// A store holding version 0 of forty keys, committed by a state without a node cache (and then closed: an
 /// open state holds its latest tree in memory, so a state opened afterwards reads what the store holds).
 fn forty_keys_without_a_node_cache() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::new());
-    let mut db = StateDb::open(
-        store.clone(),
-        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
-    )
-    .unwrap();
+    let mut db = StateDb::open(store.clone(), no_cache()).unwrap();
     let mut o = Overlay::new();
     for i in 0..40u8 {
         o.put(&key(i), b"v").unwrap();
@@ -261,11 +262,7 @@ fn damaged_node_is_reported_with_its_column() {
     for (k, _) in &nodes {
         store.put(Column::StateNodes, k, &[9, 9, 9]).unwrap();
     }
-    let db = StateDb::open(
-        store,
-        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
-    )
-    .unwrap();
+    let db = StateDb::open(store, no_cache()).unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
 }
@@ -438,11 +435,7 @@ fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
         store.put(Column::StateValues, k, &purse_types::encode(&record)).unwrap();
     }
     // The state loads the root node from its record, and its leaves' hashes from their values.
-    let db = StateDb::open(
-        store,
-        StateConfig { retained_versions: 10, node_cache_nodes: 0, ..Default::default() },
-    )
-    .unwrap();
+    let db = StateDb::open(store, no_cache()).unwrap();
     let err = db.get_with_proof(&key(1), 0).unwrap_err();
     assert!(err.to_string().contains("state_nodes"), "{err}");
     assert!(err.to_string().contains("node hash does not match its children"), "{err}");
