@@ -14,7 +14,7 @@
 //! pass's outputs are appended to the first's — which keeps every output in the order one pass would have
 //! produced (the second half's key hashes and paths all sort after the first's).
 
-use crate::hashing::{internal_hash, leaf_hash};
+use crate::hashing::leaf_hash;
 use crate::kv::{KvStore, WriteBatch};
 use crate::node::{Child, Node, NodeId};
 use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
@@ -230,7 +230,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Sub::Internal(h, node) => {
                 let id = NodeId::root(self.version);
                 let node = self.write_node(id, &h, node);
-                (Root::Node(id, h), Some(node))
+                (Root::Node(id, h), node)
             }
         };
         let mut batch = self.batch;
@@ -468,7 +468,6 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Sub::Internal(hash, node) => {
                 let id = at.child(n, self.version);
                 let node = self.write_node(id, &hash, node);
-                let node = (id.depth() < self.linked_depth).then_some(node);
                 Child { nibble: n, hash, version: self.version, leaf: None, node }
             }
         };
@@ -512,22 +511,28 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// (and, if it is not linked, it leaves the node cache).
     fn replace_node(&mut self, id: &NodeId) {
         self.stale_nodes.push_node(id);
-        if id.depth() >= self.linked_depth {
+        if !self.is_linked(id) {
             self.replaced.push(*id);
         }
     }
 
+    /// Whether the node at `id` is held by its parent (or, for the root, by the state) rather than the cache.
+    fn is_linked(&self, id: &NodeId) -> bool {
+        id.depth() < self.linked_depth
+    }
+
     /// Records the node built at `id`, whose hash is `hash`: encodes its record (on the thread that built it)
-    /// and, if it is not linked from its parent, keeps it for the node cache.
-    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) -> Arc<Node> {
+    /// and returns it if it is linked from its parent, else keeps it for the node cache.
+    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) -> Option<Arc<Node>> {
         let key = id.key_bytes();
         self.records_at(id.depth())
             .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
         let node = Arc::new(node);
-        if id.depth() >= self.linked_depth {
-            self.new_nodes.push((id, node.clone()));
+        if self.is_linked(&id) {
+            return Some(node);
         }
-        node
+        self.new_nodes.push((id, node));
+        None
     }
 
     /// The batch of node records at `depth`.
@@ -567,9 +572,8 @@ fn seal(children: Vec<Child>) -> Sub {
             Sub::Leaf(Leaf { key_hash: *key_hash, value_version: *version, hash: *hash })
         }
         _ => {
-            let bitmap = children.iter().fold(0u16, |m, c| m | (1u16 << c.nibble));
-            let hash = internal_hash(bitmap, children.iter().map(|c| &c.hash));
-            Sub::Internal(hash, Node { children })
+            let node = Node { children };
+            Sub::Internal(node.hash(), node)
         }
     }
 }
