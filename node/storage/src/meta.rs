@@ -5,7 +5,7 @@ use purse_state::{Column, StoreError};
 use purse_types::Hash;
 
 /// Format version this build writes and reads. Bump on any change of column families, keys or records.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// Longest chain id, in bytes.
 pub const MAX_CHAIN_ID_LEN: usize = 64;
 

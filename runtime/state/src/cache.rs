@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// A fast non-cryptographic hasher for [`NodeId`]s (multiply-rotate, as in rustc's FxHash). The keys are not
 /// attacker-chosen in a way that matters: a collision only costs a probe, never correctness.
 #[derive(Default)]
-struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -48,7 +48,10 @@ impl Hasher for IdHasher {
     }
 }
 
-type Map = HashMap<NodeId, Arc<Node>, BuildHasherDefault<IdHasher>>;
+/// A map keyed by [`NodeId`] with the fast hasher above.
+pub(crate) type IdMap<V> = HashMap<NodeId, V, BuildHasherDefault<IdHasher>>;
+
+type Map = IdMap<Arc<Node>>;
 
 /// Young and old generation.
 type Generations = (Map, Map);

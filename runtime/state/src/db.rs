@@ -1,20 +1,27 @@
 //! The authenticated state over a [`KvStore`]: versioned reads, proofs and batched commits.
 
-use crate::cache::NodeCache;
+use crate::cache::{IdMap, NodeCache};
+use crate::checkpoint::{changes_at, write_unwritten};
 use crate::hashing;
 use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
 use crate::node::{ChildRef, Node, NodeId, NodeKey, NodeRecord, LINKED_DEPTH, MAX_LINKED_DEPTH};
 use crate::overlay::Overlay;
 use crate::records::{
-    decode_stale_list, decode_u64, parse_stale_key, parse_value_key, root_key, value_key, RootRecord,
-    ValueRecord, META_LATEST, META_OLDEST, VALUE_KEY_LEN,
+    decode_stale_list, parse_stale_key, parse_value_key, root_key, value_key, RootRecord, ValueRecord,
+    META_CHECKPOINT, META_HORIZON, META_LATEST, META_OLDEST, VALUE_KEY_LEN,
 };
 use crate::state_proof::{nibble, state_key_hash, ProofLevel, ProofTerminal, StateProof};
 use crate::update::{Change, Leaf, Root, TreeUpdate};
+use crate::view::meta_u64;
 use crate::{Column, StateError};
+use parking_lot::{Mutex, RwLock};
 use purse_types::Hash;
 use std::sync::Arc;
 
+/// Default of [`StateConfig::checkpoint_interval`].
+pub const DEFAULT_CHECKPOINT_INTERVAL: u64 = 16;
+/// Node cache of the temporary state that rebuilds an older version's tree for a proof, in nodes.
+const REBUILD_CACHE_NODES: usize = 1 << 14;
 /// Default number of versions kept readable.
 pub const DEFAULT_RETAINED_VERSIONS: u64 = 1_000;
 /// Default node cache size, in nodes.
@@ -42,6 +49,12 @@ pub struct StateConfig {
     /// node cache ([`LINKED_DEPTH`] by default, at most [`MAX_LINKED_DEPTH`]; 0 sends every node through the
     /// cache).
     pub linked_depth: usize,
+    /// Versions that are a multiple of this (and the first version) are checkpoints, which write the tree's
+    /// nodes; the others write only values, their change list and their root, and keep their new nodes in
+    /// memory until the next checkpoint writes the live ones (module `checkpoint`). 1 writes every version's
+    /// nodes. At most this many versions are rebuilt from their changes when the state opens, and for a proof
+    /// at an older version that is not a checkpoint.
+    pub checkpoint_interval: u64,
 }
 
 impl Default for StateConfig {
@@ -50,6 +63,7 @@ impl Default for StateConfig {
             retained_versions: DEFAULT_RETAINED_VERSIONS,
             node_cache_nodes: DEFAULT_NODE_CACHE_NODES,
             linked_depth: LINKED_DEPTH,
+            checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
         }
     }
 }
@@ -66,6 +80,12 @@ pub struct PreparedCommit {
     pub batch: WriteBatch,
     base: Option<u64>,
     oldest: u64,
+    /// The pruning horizon after this version (see `META_HORIZON`).
+    horizon: u64,
+    /// Whether this version is a checkpoint (the batch holds every node of its tree not yet in the store).
+    checkpoint: bool,
+    /// Whether [`StateDb::write_commit`] already updated the node cache (evictions, and a checkpoint's nodes).
+    cache_updated: bool,
     /// The new root node, if the root is an internal node.
     root_node: Option<Arc<Node>>,
     /// The new version's root record (also in the batch).
@@ -83,6 +103,16 @@ impl PreparedCommit {
     pub fn take_batch(&mut self) -> WriteBatch {
         std::mem::take(&mut self.batch)
     }
+}
+
+/// The in-memory parts of a tree rebuilt for a proof at an older version (see `StateDb::rebuilt_at`).
+#[derive(Debug)]
+struct RebuiltTree {
+    version: u64,
+    checkpoint: u64,
+    root: RootRecord,
+    root_node: Option<Arc<Node>>,
+    unwritten: IdMap<Arc<Node>>,
 }
 
 /// A live key-value pair of a version, as exported to snapshots.
@@ -103,43 +133,153 @@ pub struct StateDb<S> {
     config: StateConfig,
     latest: Option<u64>,
     oldest: u64,
+    /// Records of versions before this checkpoint may be pruned (`META_HORIZON`).
+    horizon: u64,
+    /// The latest checkpoint: nodes written by it or an earlier version are in the store.
+    checkpoint: u64,
     root: RootRecord,
     /// The latest version's root node, linked to its children down to the configured depth (`None` until a
     /// commit builds it, or if the root is not an internal node; then it is loaded when needed).
     root_node: Option<Arc<Node>>,
     cache: NodeCache,
+    /// The latest tree's nodes below the linked depth written since the latest checkpoint: not in the store
+    /// (nor in the cache, which may drop a node) until the next checkpoint writes them.
+    unwritten: RwLock<IdMap<Arc<Node>>>,
+    /// The tree of the last older version rebuilt for a proof, for the next proof at that version.
+    rebuilt: Mutex<Option<Arc<RebuiltTree>>>,
     /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
     /// it never copies megabytes to grow.
     batch_bytes_per_change: usize,
 }
 
 impl<S: KvStore> StateDb<S> {
-    /// Opens the state held in `store` (empty if nothing was committed).
+    /// Opens the state held in `store` (empty if nothing was committed). If the latest version is not a
+    /// checkpoint, its tree is rebuilt in memory from the latest checkpoint and the change lists of the
+    /// versions after it, each of which must give the root its root record holds.
     pub fn open(store: S, config: StateConfig) -> Result<StateDb<S>, StateError> {
-        let latest = match store.get(Column::Meta, META_LATEST)? {
-            Some(b) => Some(decode_u64(Column::Meta, META_LATEST, &b)?),
-            None => None,
+        let latest = meta_u64(&store, META_LATEST)?;
+        let oldest = meta_u64(&store, META_OLDEST)?.unwrap_or(0);
+        let mut db = StateDb::empty(store, config);
+        db.oldest = oldest;
+        let Some(latest) = latest else { return Ok(db) };
+        let required = |key: &[u8], value: Option<u64>| {
+            value.ok_or_else(|| {
+                StateError::from(StoreError::corrupt(Column::Meta, key, "state record missing"))
+            })
         };
-        let oldest = match store.get(Column::Meta, META_OLDEST)? {
-            Some(b) => decode_u64(Column::Meta, META_OLDEST, &b)?,
-            None => 0,
+        let checkpoint = required(META_CHECKPOINT, meta_u64(&db.store, META_CHECKPOINT)?)?;
+        db.horizon = required(META_HORIZON, meta_u64(&db.store, META_HORIZON)?)?;
+        if checkpoint > latest {
+            return Err(StoreError::corrupt(
+                Column::Meta,
+                META_CHECKPOINT,
+                "checkpoint after the latest version",
+            )
+            .into());
+        }
+        db.start_at_checkpoint(checkpoint)?;
+        db.rebuild_to(latest)?;
+        Ok(db)
+    }
+
+    /// A state over `store` with nothing committed.
+    fn empty(store: S, config: StateConfig) -> StateDb<S> {
+        let config = StateConfig {
+            linked_depth: config.linked_depth.min(MAX_LINKED_DEPTH),
+            checkpoint_interval: config.checkpoint_interval.max(1),
+            ..config
         };
-        let cache = NodeCache::new(config.node_cache_nodes);
-        let config = StateConfig { linked_depth: config.linked_depth.min(MAX_LINKED_DEPTH), ..config };
-        let mut db = StateDb {
+        StateDb {
             store,
             config,
-            latest,
-            oldest,
-            root: RootRecord { node: None, hash: Hash::ZERO },
+            latest: None,
+            oldest: 0,
+            horizon: 0,
+            checkpoint: 0,
+            root: RootRecord { node: None, hash: Hash::ZERO, checkpoint: false },
             root_node: None,
-            cache,
+            cache: NodeCache::new(config.node_cache_nodes),
+            unwritten: RwLock::new(IdMap::default()),
+            rebuilt: Mutex::new(None),
             batch_bytes_per_change: 0,
-        };
-        if let Some(v) = latest {
-            db.root = db.root_record(v)?;
         }
-        Ok(db)
+    }
+
+    /// Makes checkpoint `version` the latest version (its tree is read from the store as needed).
+    fn start_at_checkpoint(&mut self, version: u64) -> Result<(), StateError> {
+        let record = self.root_record(version)?;
+        if !record.checkpoint {
+            let k = root_key(version);
+            return Err(
+                StoreError::corrupt(Column::StateRoots, &k, "checkpoint root record not marked").into()
+            );
+        }
+        self.latest = Some(version);
+        self.checkpoint = version;
+        self.root = record;
+        self.root_node = None;
+        Ok(())
+    }
+
+    /// Applies the change lists of the versions after the latest one up to `target` (whose records are in
+    /// the store), checking each version's root (hash and root node) against its root record.
+    fn rebuild_to(&mut self, target: u64) -> Result<(), StateError> {
+        while let Some(latest) = self.latest.filter(|&l| l < target) {
+            let version = latest + 1;
+            let overlay = changes_at(&self.store, version)?;
+            let record = self.root_record(version)?;
+            let prepared = self.prepare(version, &overlay, true)?;
+            if prepared.root != record.hash || prepared.root_record.node != record.node {
+                let k = root_key(version);
+                return Err(StoreError::corrupt(
+                    Column::StateRoots,
+                    &k,
+                    "the version's changes do not give its root",
+                )
+                .into());
+            }
+            self.finish_commit(prepared)?;
+        }
+        Ok(())
+    }
+
+    /// A temporary state holding the tree of `version` (retained, not the latest, not a checkpoint), rebuilt
+    /// from the checkpoint before it — or taken from the last one rebuilt, if it was of this version (a
+    /// committed version never changes).
+    fn rebuilt_at(&self, version: u64) -> Result<StateDb<&S>, StateError> {
+        let config = StateConfig { node_cache_nodes: REBUILD_CACHE_NODES, ..self.config };
+        let mut temp = StateDb::empty(&self.store, config);
+        temp.oldest = self.oldest;
+        temp.horizon = self.horizon;
+        let last = self.rebuilt.lock().clone();
+        if let Some(tree) = last.filter(|t| t.version == version) {
+            temp.latest = Some(version);
+            temp.checkpoint = tree.checkpoint;
+            temp.root = tree.root.clone();
+            temp.root_node = tree.root_node.clone();
+            *temp.unwritten.get_mut() = tree.unwritten.clone();
+            return Ok(temp);
+        }
+        temp.start_at_checkpoint(self.checkpoint_at_or_before(version)?)?;
+        temp.rebuild_to(version)?;
+        *self.rebuilt.lock() = Some(Arc::new(RebuiltTree {
+            version,
+            checkpoint: temp.checkpoint,
+            root: temp.root.clone(),
+            root_node: temp.root_node.clone(),
+            unwritten: temp.unwritten.read().clone(),
+        }));
+        Ok(temp)
+    }
+
+    /// The latest checkpoint.
+    pub(crate) fn checkpoint(&self) -> u64 {
+        self.checkpoint
+    }
+
+    /// The node `id` of the latest tree, if it was written since the latest checkpoint (and is not linked).
+    pub(crate) fn unwritten(&self, id: &NodeId) -> Option<Arc<Node>> {
+        self.unwritten.read().get(id).cloned()
     }
 
     /// The underlying store.
@@ -219,9 +359,21 @@ impl<S: KvStore> StateDb<S> {
         version: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         self.check_version(version)?;
+        if Some(version) != self.latest && !self.root_record(version)?.checkpoint {
+            // Not in the store as a whole: rebuilt from the checkpoint before it.
+            return self.rebuilt_at(version)?.proof_from_tree(key, version);
+        }
+        self.proof_from_tree(key, version)
+    }
+
+    /// [`get_with_proof`](Self::get_with_proof) of a version whose tree is the latest or in the store.
+    fn proof_from_tree(&self, key: &[u8], version: u64) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         let kh = state_key_hash(key);
         let mut levels = Vec::new();
-        let mut next = root_of(&self.root_record(version)?)?;
+        // The latest version's root as held in memory.
+        let record =
+            if Some(version) == self.latest { self.root.clone() } else { self.root_record(version)? };
+        let mut next = root_of(&record)?;
         // The node `next` names, when it is held in memory (the latest version's tree is linked from its root).
         let mut linked = if Some(version) == self.latest { self.root_node.clone() } else { None };
         let leaf = loop {
@@ -271,23 +423,46 @@ impl<S: KvStore> StateDb<S> {
     ///
     /// The first commit of an empty state may use any version; later ones must use the next version.
     pub fn prepare_commit(&self, version: u64, overlay: &Overlay) -> Result<PreparedCommit, StateError> {
+        self.prepare(version, overlay, false)
+    }
+
+    /// [`prepare_commit`](Self::prepare_commit), or with `rebuild` the same update of the in-memory tree for
+    /// a version already in the store (its batch is not written: no checkpoint, root record or pruning).
+    fn prepare(&self, version: u64, overlay: &Overlay, rebuild: bool) -> Result<PreparedCommit, StateError> {
         if let Some(latest) = self.latest {
             let expected = latest.saturating_add(1);
             if version != expected {
                 return Err(StateError::NonSequentialVersion { expected, got: version });
             }
         }
+        let checkpoint =
+            !rebuild && (self.latest.is_none() || version.is_multiple_of(self.config.checkpoint_interval));
         let mut changes = hash_changes(overlay);
         sort_by_key_hash(&mut changes);
         let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
-        let update = TreeUpdate::new(self, version, changes.len(), hint);
+        let update = TreeUpdate::new(self, version, changes.len(), hint, checkpoint);
         let out = update.run(root_of(&self.root)?, self.root_node.clone(), &changes)?;
         let mut batch = out.batch;
-        let root_record = root_record_of(&out.root);
-        batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
-        batch.put(Column::Meta, META_LATEST, version.to_be_bytes());
-        crate::view::index_ops(out.index, &mut batch);
-        let oldest = self.prune_into(version, &mut batch)?;
+        let root_record = RootRecord { checkpoint, ..root_record_of(&out.root) };
+        let (oldest, horizon) = if rebuild {
+            (self.oldest, self.horizon)
+        } else {
+            if checkpoint {
+                write_unwritten(
+                    self,
+                    version,
+                    &out.root,
+                    out.root_node.as_ref(),
+                    &out.new_nodes,
+                    &mut batch,
+                )?;
+                batch.put(Column::Meta, META_CHECKPOINT, version.to_be_bytes());
+            }
+            batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
+            batch.put(Column::Meta, META_LATEST, version.to_be_bytes());
+            crate::view::index_ops(out.index, &mut batch);
+            self.prune_into(version, checkpoint, &mut batch)?
+        };
         let bytes_per_change = batch.byte_len() / changes.len().max(1) + 1;
         Ok(PreparedCommit {
             version,
@@ -295,30 +470,55 @@ impl<S: KvStore> StateDb<S> {
             batch,
             base: self.latest,
             oldest,
+            horizon,
+            checkpoint,
+            cache_updated: false,
             root_node: out.root_node,
             root_record,
             new_nodes: out.new_nodes,
             replaced: out.replaced,
-            bytes_per_change: if changes.is_empty() { 0 } else { bytes_per_change },
+            bytes_per_change: if changes.is_empty() || rebuild { 0 } else { bytes_per_change },
         })
     }
 
     /// Records that `prepared`'s batch was written: the version becomes the latest.
-    pub fn finish_commit(&mut self, prepared: PreparedCommit) -> Result<(), StateError> {
+    pub fn finish_commit(&mut self, mut prepared: PreparedCommit) -> Result<(), StateError> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
-        // Replaced nodes leave the cache: only a read of an older version could use them, and it can go to the
-        // store. The cache then holds the live tree rather than a history of it, and the memory of replaced
-        // nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
-        self.cache.remove_all(&prepared.replaced);
-        self.cache.insert_all(prepared.new_nodes);
+        let new_nodes = std::mem::take(&mut prepared.new_nodes);
+        if !prepared.cache_updated {
+            // Replaced nodes leave the cache: only a read of an older version could use them, and it can go to
+            // the store. The cache then holds the live tree rather than a history of it, and the memory of
+            // replaced nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
+            self.cache.remove_all(&prepared.replaced);
+        }
+        {
+            let mut unwritten = self.unwritten.write();
+            for id in &prepared.replaced {
+                unwritten.remove(id);
+            }
+            if prepared.checkpoint {
+                // Every node of the tree is in the store now: the cache may hold (and drop) them.
+                let written = std::mem::take(&mut *unwritten);
+                self.cache.insert_all(written);
+                if !prepared.cache_updated {
+                    self.cache.insert_all(new_nodes);
+                }
+            } else {
+                unwritten.extend(new_nodes);
+            }
+        }
+        if prepared.checkpoint {
+            self.checkpoint = prepared.version;
+        }
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;
         }
         self.root_node = prepared.root_node;
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
+        self.horizon = prepared.horizon;
         self.root = prepared.root_record;
         Ok(())
     }
@@ -327,12 +527,14 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged.
     ///
-    /// While the store writes (mostly waiting for its log to sync), the node cache takes the commit's nodes
-    /// on a second thread, which takes the cache's work off a block's critical path. Doing it before the
-    /// write is known to succeed is safe: the new nodes are keyed by a version that is not committed, so no
-    /// read can reach them before the write succeeds, and if it fails they are removed again (the cache holds
-    /// an id once, so a later commit at this version replaces rather than shadows them); evicting the
-    /// replaced nodes early only costs a store read if they are needed after all.
+    /// While the store writes (mostly waiting for its log to sync), the node cache is updated on a second
+    /// thread — the replaced nodes evicted and, at a checkpoint, the new nodes inserted — which takes the
+    /// cache's work off a block's critical path. Doing it before the write is known to succeed is safe: the
+    /// new nodes are keyed by a version that is not committed, so no read can reach them before the write
+    /// succeeds, and if it fails they are removed again (the cache holds an id once, so a later commit at
+    /// this version replaces rather than shadows them); evicting the replaced nodes early only costs a store
+    /// read if they are needed after all. (A version that is not a checkpoint keeps its new nodes out of the
+    /// cache, which may drop them, until they are written: they join the unwritten nodes once it succeeds.)
     pub fn write_commit(
         &mut self,
         mut prepared: PreparedCommit,
@@ -341,13 +543,12 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
-        let nodes = std::mem::take(&mut prepared.new_nodes);
+        let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
         let written: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
-        let replaced = std::mem::take(&mut prepared.replaced);
-        let concurrent = nodes.len() + replaced.len() >= CONCURRENT_CACHE_MIN_NODES;
-        let (store, cache) = (&self.store, &self.cache);
+        let concurrent = nodes.len() + prepared.replaced.len() >= CONCURRENT_CACHE_MIN_NODES;
+        let (store, cache, replaced) = (&self.store, &self.cache, &prepared.replaced);
         let update_cache = move || {
-            cache.remove_all(&replaced);
+            cache.remove_all(replaced);
             cache.insert_all(nodes);
         };
         let written_ok = if !concurrent {
@@ -364,6 +565,7 @@ impl<S: KvStore> StateDb<S> {
             self.cache.remove_all(&written);
             return Err(e.into());
         }
+        prepared.cache_updated = true;
         self.finish_commit(prepared)
     }
 
@@ -434,6 +636,9 @@ impl<S: KvStore> StateDb<S> {
     /// gets each internal child's hash from the cache or from the child's record, and each leaf's from its
     /// value record; the result must hash to the record's own hash.
     pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+        if let Some(n) = self.unwritten(id) {
+            return Ok(n);
+        }
         if let Some(n) = self.cache.get_id(id) {
             return Ok(n);
         }
@@ -505,24 +710,49 @@ impl<S: KvStore> StateDb<S> {
         Ok(RootRecord::decode(&k, &bytes)?)
     }
 
-    /// Adds the pruning due when `version` commits to `batch`; returns the new oldest readable version.
-    fn prune_into(&self, version: u64, batch: &mut WriteBatch) -> Result<u64, StateError> {
+    /// Adds the pruning due when `version` (a checkpoint if `checkpoint`) commits to `batch`; returns the new
+    /// oldest readable version and the new pruning horizon.
+    ///
+    /// Versions before the oldest readable one are refused at once, but their records are deleted only up to
+    /// the horizon, the newest checkpoint at or below the oldest readable version: every retained version's
+    /// tree is rebuilt from a checkpoint at or after the horizon, using the change lists and values of the
+    /// versions after that checkpoint.
+    fn prune_into(
+        &self,
+        version: u64,
+        checkpoint: bool,
+        batch: &mut WriteBatch,
+    ) -> Result<(u64, u64), StateError> {
         let retained = self.config.retained_versions.max(1);
         let Some(_) = self.latest else {
-            // First commit: it is the oldest version.
+            // First commit: the oldest version, and a checkpoint.
             batch.put(Column::Meta, META_OLDEST, version.to_be_bytes());
-            return Ok(version);
+            batch.put(Column::Meta, META_HORIZON, version.to_be_bytes());
+            return Ok((version, version));
         };
         let target = (version + 1).saturating_sub(retained).max(self.oldest);
         let oldest = target.min(self.oldest.saturating_add(MAX_PRUNED_VERSIONS_PER_COMMIT));
-        for v in self.oldest..oldest {
-            batch.delete(Column::StateRoots, root_key(v));
-        }
         if oldest != self.oldest {
             batch.put(Column::Meta, META_OLDEST, oldest.to_be_bytes());
         }
-        // Records stale since a version <= oldest are used by no readable version.
-        let end = oldest.saturating_add(1).to_be_bytes();
+        let horizon = if checkpoint && oldest == version {
+            version
+        } else if oldest == self.oldest {
+            self.horizon
+        } else if self.checkpoint <= oldest {
+            self.checkpoint
+        } else {
+            // `oldest` is at most the latest version (this one's root record is not written yet).
+            self.checkpoint_at_or_before(oldest.min(version - 1))?
+        };
+        for v in self.horizon..horizon {
+            batch.delete(Column::StateRoots, root_key(v));
+        }
+        if horizon != self.horizon {
+            batch.put(Column::Meta, META_HORIZON, horizon.to_be_bytes());
+        }
+        // Records stale since a version <= horizon are used by no retained version.
+        let end = horizon.saturating_add(1).to_be_bytes();
         // Each stale-index entry lists up to `STALE_CHUNK` records; whole entries are pruned, at most
         // `MAX_PRUNE_PER_COMMIT` records per commit (but always at least one entry, so pruning progresses).
         let mut start = Vec::new();
@@ -531,14 +761,16 @@ impl<S: KvStore> StateDb<S> {
             let page = self.store.scan(Column::StateStale, &start, Some(&end), STALE_PAGE)?;
             let full = page.len() == STALE_PAGE;
             for (k, list) in page {
-                let (_, column) = parse_stale_key(&k)?;
-                let records = decode_stale_list(&k, &list)?;
-                if pruned > 0 && pruned + records.len() > MAX_PRUNE_PER_COMMIT {
-                    break 'pages;
-                }
-                pruned += records.len();
-                for r in records {
-                    batch.delete(column, r);
+                let (_, kind) = parse_stale_key(&k)?;
+                if let Some(column) = kind.column() {
+                    let records = decode_stale_list(&k, &list)?;
+                    if pruned > 0 && pruned + records.len() > MAX_PRUNE_PER_COMMIT {
+                        break 'pages;
+                    }
+                    pruned += records.len();
+                    for r in records {
+                        batch.delete(column, r);
+                    }
                 }
                 start = key_successor(&k);
                 batch.delete(Column::StateStale, k);
@@ -547,7 +779,17 @@ impl<S: KvStore> StateDb<S> {
                 break;
             }
         }
-        Ok(oldest)
+        Ok((oldest, horizon))
+    }
+
+    /// The newest checkpoint at or before `version` (a committed version at or after the horizon), which is
+    /// never older than the horizon (itself a checkpoint).
+    fn checkpoint_at_or_before(&self, version: u64) -> Result<u64, StateError> {
+        let mut at = version;
+        while at > self.horizon && !self.root_record(at)?.checkpoint {
+            at -= 1;
+        }
+        Ok(at.max(self.horizon))
     }
 }
 
@@ -586,14 +828,14 @@ fn root_of(record: &RootRecord) -> Result<Root, StoreError> {
     Ok(Root::Node(NodeId::from_key(&key), record.hash))
 }
 
-/// The record of a root (see [`root_of`]).
+/// The record of a root (see [`root_of`]), not marked as a checkpoint.
 fn root_record_of(root: &Root) -> RootRecord {
     let node = match root {
         Root::Empty => None,
         Root::Leaf(l) => Some(value_key(&l.key_hash, l.value_version)),
         Root::Node(id, _) => Some(id.encode()),
     };
-    RootRecord { node, hash: root.hash() }
+    RootRecord { node, hash: root.hash(), checkpoint: false }
 }
 
 /// The overlay's changes with their key and value hashes, computed on two threads for a large overlay.

@@ -5,6 +5,7 @@
 //! a proof with nothing but a state root.
 
 mod cache;
+mod checkpoint;
 mod column;
 mod db;
 mod error;
@@ -24,8 +25,8 @@ pub use purse_types::state_proof;
 pub use cache::NodeCache;
 pub use column::Column;
 pub use db::{
-    PreparedCommit, StateConfig, StateDb, StateEntry, DEFAULT_NODE_CACHE_NODES, DEFAULT_RETAINED_VERSIONS,
-    MAX_PRUNED_VERSIONS_PER_COMMIT, MAX_PRUNE_PER_COMMIT,
+    PreparedCommit, StateConfig, StateDb, StateEntry, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_NODE_CACHE_NODES,
+    DEFAULT_RETAINED_VERSIONS, MAX_PRUNED_VERSIONS_PER_COMMIT, MAX_PRUNE_PER_COMMIT,
 };
 pub use error::StateError;
 pub use faulty::{Fault, FaultyStore};

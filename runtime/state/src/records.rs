@@ -10,6 +10,11 @@ use purse_types::Hash;
 pub const META_LATEST: &[u8] = b"state/latest";
 /// Meta key of the oldest readable state version (u64 big-endian).
 pub const META_OLDEST: &[u8] = b"state/oldest";
+/// Meta key of the latest checkpoint: the latest version whose whole tree is in the store (u64 big-endian).
+pub const META_CHECKPOINT: &[u8] = b"state/checkpoint";
+/// Meta key of the pruning horizon: a checkpoint at or below the oldest readable version, from which on every
+/// record is kept — the tree of that checkpoint and the changes of every later version (u64 big-endian).
+pub const META_HORIZON: &[u8] = b"state/horizon";
 
 /// Length of a value key: key hash and inverted version.
 pub const VALUE_KEY_LEN: usize = 40;
@@ -82,6 +87,10 @@ impl ValueRecord {
 
 /// What a stale-index entry lists. The tag orders entries of one version: value records before the tombstones
 /// that hid them, so a pruning pass cut between entries never exposes an old value.
+///
+/// A version's [`Value`](Self::Value) and [`Created`](Self::Created) lists together name every key the
+/// version wrote (updated or deleted, and created): they are also its change list, from which the tree of a
+/// version after a checkpoint is rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StaleKind {
     /// Nodes in [`Column::StateNodes`].
@@ -90,14 +99,19 @@ pub enum StaleKind {
     Value = 1,
     /// Tombstones in [`Column::StateValues`].
     Tombstone = 2,
+    /// Not stale records: the key hashes (32 bytes each) of the keys the version created. Pruning drops the
+    /// list and nothing else.
+    Created = 3,
 }
 
 impl StaleKind {
-    /// The column holding the records of this kind.
-    pub fn column(self) -> Column {
+    /// The column holding the records of this kind (`None` for [`Created`](Self::Created), which lists
+    /// no records to delete).
+    pub fn column(self) -> Option<Column> {
         match self {
-            StaleKind::Node => Column::StateNodes,
-            StaleKind::Value | StaleKind::Tombstone => Column::StateValues,
+            StaleKind::Node => Some(Column::StateNodes),
+            StaleKind::Value | StaleKind::Tombstone => Some(Column::StateValues),
+            StaleKind::Created => None,
         }
     }
 }
@@ -119,20 +133,22 @@ pub fn stale_key(since: u64, kind: StaleKind, chunk: u32) -> [u8; STALE_KEY_LEN]
     k
 }
 
-/// Splits a stale-index key into the version and the column of the records it lists.
-pub fn parse_stale_key(key: &[u8]) -> Result<(u64, Column), StoreError> {
+/// Splits a stale-index key into the version and the kind of list.
+pub fn parse_stale_key(key: &[u8]) -> Result<(u64, StaleKind), StoreError> {
     let bad = || StoreError::corrupt(Column::StateStale, key, "malformed stale-index key");
     if key.len() != STALE_KEY_LEN {
         return Err(bad());
     }
-    let column = match key[8] {
-        0 => StaleKind::Node.column(),
-        1 | 2 => StaleKind::Value.column(),
+    let kind = match key[8] {
+        0 => StaleKind::Node,
+        1 => StaleKind::Value,
+        2 => StaleKind::Tombstone,
+        3 => StaleKind::Created,
         _ => return Err(bad()),
     };
     let mut v = [0u8; 8];
     v.copy_from_slice(&key[..8]);
-    Ok((u64::from_be_bytes(v), column))
+    Ok((u64::from_be_bytes(v), kind))
 }
 
 /// Appends one record key to a stale list: its length (u8, keys are at most 41 bytes) then the key.
@@ -163,7 +179,8 @@ pub fn decode_stale_list<'a>(key: &[u8], list: &'a [u8]) -> Result<Vec<&'a [u8]>
     Ok(out)
 }
 
-/// Root record of one version: where the root is (none for the empty tree) and the root hash.
+/// Root record of one version: where the root is (none for the empty tree), the root hash, and whether the
+/// version is a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct RootRecord {
     /// The encoded [`NodeKey`] of the root node (9 bytes: version, path length 0) or, when the whole tree is
@@ -171,6 +188,10 @@ pub struct RootRecord {
     pub node: Option<Vec<u8>>,
     /// The state root.
     pub hash: Hash,
+    /// Whether the version's whole tree was in the store when it was committed (a checkpoint; its nodes stay
+    /// until pruned). The tree of any other version is rebuilt from the checkpoint before it and the change
+    /// lists of the versions between.
+    pub checkpoint: bool,
 }
 
 impl RootRecord {
@@ -227,11 +248,12 @@ mod tests {
         let b = stale_key(5, StaleKind::Value, 9);
         let c = stale_key(6, StaleKind::Node, 0);
         assert!(b < a && a < c);
-        assert_eq!(parse_stale_key(&b).unwrap(), (5, Column::StateValues));
-        assert_eq!(parse_stale_key(&c).unwrap(), (6, Column::StateNodes));
+        assert_eq!(parse_stale_key(&b).unwrap(), (5, StaleKind::Value));
+        assert_eq!(parse_stale_key(&c).unwrap(), (6, StaleKind::Node));
+        assert_eq!(parse_stale_key(&stale_key(7, StaleKind::Created, 1)).unwrap(), (7, StaleKind::Created));
         assert!(parse_stale_key(&[0; 8]).is_err());
         let mut bad = stale_key(1, StaleKind::Node, 0);
-        bad[8] = 3;
+        bad[8] = 4;
         assert!(parse_stale_key(&bad).is_err());
     }
 

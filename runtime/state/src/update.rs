@@ -17,7 +17,9 @@
 use crate::hashing::leaf_hash;
 use crate::kv::{KvStore, WriteBatch};
 use crate::node::{Child, Node, NodeId};
-use crate::records::{push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK};
+use crate::records::{
+    push_stale_record, push_stale_value, stale_key, value_key_bytes, StaleKind, ValueRecord, STALE_CHUNK,
+};
 use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
 use crate::{Column, StateDb, StateError, StoreError};
 use purse_types::Hash;
@@ -69,6 +71,10 @@ enum Existing {
 
 /// A subtree after the update, before its parent decides where it lives.
 enum Sub {
+    /// The subtree is what it was: its changes changed nothing (deletions of keys that do not exist). Its
+    /// nodes are kept as they are, not rebuilt at this version, so a version's nodes follow from its change
+    /// list alone (which lists only written values) — rebuilding a version from it gives the same tree.
+    Kept,
     Empty,
     /// A single leaf.
     Leaf(Leaf),
@@ -122,6 +128,10 @@ impl StaleList {
         push_stale_value(self.next(), key_hash, version);
     }
 
+    fn push_key_hash(&mut self, key_hash: &Hash) {
+        push_stale_record(self.next(), &key_hash.0);
+    }
+
     /// Appends `other`'s records after this list's (chunks need not be full).
     fn append(&mut self, other: StaleList) {
         if other.chunks.is_empty() {
@@ -152,6 +162,11 @@ pub(crate) struct TreeUpdate<'d, S> {
     /// Nodes above this depth are linked to their internal children
     /// ([`StateConfig::linked_depth`](crate::StateConfig::linked_depth)).
     linked_depth: usize,
+    /// Whether the version is a checkpoint: its new nodes' records are written (otherwise they stay in memory
+    /// until the next checkpoint writes the live ones).
+    persist: bool,
+    /// The latest checkpoint: nodes written by it or before are in the store.
+    persisted_through: u64,
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
     /// Nodes written by this version at or below the linked depth, in the order they were built.
@@ -163,22 +178,27 @@ pub(crate) struct TreeUpdate<'d, S> {
     stale_nodes: StaleList,
     stale_values: StaleList,
     stale_tombstones: StaleList,
+    /// Key hashes of the keys this version creates (the rest of its change list is `stale_values`).
+    created: StaleList,
     index: Vec<(Vec<u8>, bool)>,
 }
 
 impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// An update of `db` to `version` with `expected_changes` changes, whose batch will hold about
-    /// `expected_bytes`.
+    /// `expected_bytes`; `persist` if the version is a checkpoint (its new nodes' records are written).
     pub(crate) fn new(
         db: &'d StateDb<S>,
         version: u64,
         expected_changes: usize,
         expected_bytes: usize,
+        persist: bool,
     ) -> Self {
         TreeUpdate {
             db,
             version,
             linked_depth: db.config().linked_depth,
+            persist,
+            persisted_through: db.checkpoint(),
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
             new_nodes: Vec::new(),
             replaced: Vec::new(),
@@ -186,6 +206,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             stale_nodes: StaleList::default(),
             stale_values: StaleList::default(),
             stale_tombstones: StaleList::default(),
+            created: StaleList::default(),
             index: Vec::new(),
         }
     }
@@ -213,8 +234,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Root::Empty => self.update(at, Existing::Empty, changes)?,
             Root::Leaf(l) => self.update(at, Existing::Leaf(l), changes)?,
             Root::Node(id, _) => {
-                let node = match root_node {
-                    Some(n) => n,
+                let node = match &root_node {
+                    Some(n) => n.clone(),
                     None => self.db.load_id(&id)?,
                 };
                 if changes.len() >= PARALLEL_MIN_CHANGES {
@@ -225,6 +246,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             }
         };
         let (root, root_node) = match sub {
+            Sub::Kept => (root, root_node),
             Sub::Empty => (Root::Empty, None),
             Sub::Leaf(l) => (Root::Leaf(l), None),
             Sub::Internal(h, node) => {
@@ -243,6 +265,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.stale_nodes.write(self.version, StaleKind::Node, &mut batch);
         self.stale_values.write(self.version, StaleKind::Value, &mut batch);
         self.stale_tombstones.write(self.version, StaleKind::Tombstone, &mut batch);
+        self.created.write(self.version, StaleKind::Created, &mut batch);
         Ok(UpdateOutput {
             batch,
             root,
@@ -295,11 +318,14 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 self.build(at, &items)
             }
             Existing::Node(id, node) => {
-                self.replace_node(&id);
                 let groups = groups(changes, at.depth());
-                self.rebuild(at, &node.children, groups, |me, old, n, group| {
+                let sub = self.rebuild(at, &node.children, groups, |me, old, n, group| {
                     me.update_child(at, old, n, group)
-                })
+                })?;
+                if !matches!(sub, Sub::Kept) {
+                    self.replace_node(&id);
+                }
+                Ok(sub)
             }
         }
     }
@@ -341,7 +367,6 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         node: &Node,
         changes: &[Change<'_>],
     ) -> Result<Sub, StateError> {
-        self.replace_node(&id);
         let all: Vec<(u8, &[Change<'_>])> = groups(changes, at.depth()).collect();
         let mut cut = all.len();
         let mut first_half = 0;
@@ -353,11 +378,11 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             first_half += g.len();
         }
         let (mine, theirs) = all.split_at(cut);
-        let (db, version) = (self.db, self.version);
+        let (db, version, persist) = (self.db, self.version, self.persist);
         let their_changes = changes.len() - first_half;
         let (my_subs, their_result) = std::thread::scope(|scope| {
             let second = scope.spawn(move || {
-                let mut other = TreeUpdate::new(db, version, their_changes, 0);
+                let mut other = TreeUpdate::new(db, version, their_changes, 0, persist);
                 let subs: Result<Vec<(u8, Sub)>, StateError> = theirs
                     .iter()
                     .map(|(n, g)| other.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
@@ -376,7 +401,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         // The second pass's records follow this one's; then the root's new children are written, in nibble
         // order, after every deeper node of both halves.
         self.absorb(other);
-        self.rebuild(at, &node.children, my_subs.into_iter().chain(their_subs), |_, _, _, sub| Ok(sub))
+        let sub =
+            self.rebuild(at, &node.children, my_subs.into_iter().chain(their_subs), |_, _, _, sub| Ok(sub))?;
+        if !matches!(sub, Sub::Kept) {
+            self.replace_node(&id);
+        }
+        Ok(sub)
     }
 
     /// Appends the outputs of a pass over a later part of the key space.
@@ -391,6 +421,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.stale_nodes.append(other.stale_nodes);
         self.stale_values.append(other.stale_values);
         self.stale_tombstones.append(other.stale_tombstones);
+        self.created.append(other.created);
         self.index.extend(other.index);
     }
 
@@ -422,7 +453,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
 
     /// Rebuilds the node at `at`, whose children were `old` (in nibble order): `changed` gives, in nibble
     /// order, each nibble that changes with what `sub_of` turns into its new subtree (given its old child);
-    /// the other children are kept as they were.
+    /// the other children are kept as they were. [`Sub::Kept`] if no child changed after all.
     fn rebuild<T>(
         &mut self,
         at: NodeId,
@@ -432,6 +463,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     ) -> Result<Sub, StateError> {
         let mut children = Vec::with_capacity(RADIX.min(old.len() + 2));
         let mut rest = old;
+        let mut any_changed = false;
         for (n, what) in changed {
             while let Some((c, tail)) = rest.split_first().filter(|(c, _)| c.nibble < n) {
                 children.push(c.clone());
@@ -445,7 +477,17 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 _ => None,
             };
             let sub = sub_of(self, current, n, what)?;
+            if is_unchanged(&sub, current) {
+                if let Some(c) = current {
+                    children.push(c.clone());
+                }
+                continue;
+            }
+            any_changed = true;
             self.push_sub(at, n, sub, &mut children);
+        }
+        if !any_changed {
+            return Ok(Sub::Kept);
         }
         children.extend_from_slice(rest);
         Ok(seal(children))
@@ -457,7 +499,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// order).
     fn push_sub(&mut self, at: NodeId, n: u8, sub: Sub, children: &mut Vec<Child>) {
         let child = match sub {
-            Sub::Empty => return,
+            // Only `rebuild` sees a kept subtree, and keeps the old child itself.
+            Sub::Kept | Sub::Empty => return,
             Sub::Leaf(l) => Child {
                 nibble: n,
                 hash: l.hash,
@@ -484,6 +527,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Some((value, value_hash)) => {
                 if old.is_none() {
                     self.index.push((c.key.to_vec(), true));
+                    self.created.push_key_hash(&c.key_hash);
                 }
                 self.batch.put_with(
                     Column::StateValues,
@@ -507,10 +551,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
     }
 
-    /// Records that the node `id` of the base version is replaced: its record becomes stale at this version
-    /// (and, if it is not linked, it leaves the node cache).
+    /// Records that the node `id` of the base version is replaced: its record, if it was written, becomes
+    /// stale at this version (and, if it is not linked, it leaves the node cache or the unwritten nodes).
     fn replace_node(&mut self, id: &NodeId) {
-        self.stale_nodes.push_node(id);
+        if id.version <= self.persisted_through {
+            self.stale_nodes.push_node(id);
+        }
         if !self.is_linked(id) {
             self.replaced.push(*id);
         }
@@ -521,12 +567,15 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         id.depth() < self.linked_depth
     }
 
-    /// Records the node built at `id`, whose hash is `hash`: encodes its record (on the thread that built it)
-    /// and returns it if it is linked from its parent, else keeps it for the node cache.
+    /// Records the node built at `id`, whose hash is `hash`: at a checkpoint, encodes its record (on the
+    /// thread that built it); returns it if it is linked from its parent, else keeps it for the node cache
+    /// (or, until the next checkpoint, the unwritten nodes).
     fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) -> Option<Arc<Node>> {
-        let key = id.key_bytes();
-        self.records_at(id.depth())
-            .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
+        if self.persist {
+            let key = id.key_bytes();
+            self.records_at(id.depth())
+                .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
+        }
         let node = Arc::new(node);
         if self.is_linked(&id) {
             return Some(node);
@@ -561,6 +610,17 @@ fn groups<'c, 'k>(changes: &'c [Change<'k>], depth: usize) -> impl Iterator<Item
 
 fn corrupt(id: &NodeId, reason: &str) -> StateError {
     StoreError::corrupt(Column::StateNodes, &id.encode(), reason).into()
+}
+
+/// Whether `sub`, the new subtree at a position whose child was `current`, is that child unchanged.
+fn is_unchanged(sub: &Sub, current: Option<&Child>) -> bool {
+    match (sub, current) {
+        (Sub::Kept, _) | (Sub::Empty, None) => true,
+        (Sub::Leaf(l), Some(c)) => {
+            c.leaf == Some(l.key_hash) && c.version == l.value_version && c.hash == l.hash
+        }
+        _ => false,
+    }
 }
 
 /// The subtree of a rebuilt node whose children are `children` (in nibble order): empty, the only child if it

@@ -43,7 +43,8 @@ pub(crate) fn index_ops(mut changes: Vec<(Vec<u8>, bool)>, batch: &mut WriteBatc
     }
 }
 
-fn meta_u64<S: KvStore + ?Sized>(store: &S, key: &[u8]) -> Result<Option<u64>, StateError> {
+/// The u64 meta record at `key`, if any.
+pub(crate) fn meta_u64<S: KvStore + ?Sized>(store: &S, key: &[u8]) -> Result<Option<u64>, StateError> {
     match store.get(Column::Meta, key)? {
         Some(b) => Ok(Some(decode_u64(Column::Meta, key, &b)?)),
         None => Ok(None),

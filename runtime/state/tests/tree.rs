@@ -18,8 +18,17 @@ fn key(i: u8) -> Vec<u8> {
     format!("account/{i}").into_bytes()
 }
 
+/// Checkpoint interval of most tests: short, so that a few versions cover checkpoints, versions rebuilt from
+/// one and pruning up to one.
+const INTERVAL: u64 = 4;
+
 fn config(retained: u64) -> StateConfig {
-    StateConfig { retained_versions: retained, node_cache_nodes: 64, ..Default::default() }
+    StateConfig {
+        retained_versions: retained,
+        node_cache_nodes: 64,
+        checkpoint_interval: INTERVAL,
+        ..Default::default()
+    }
 }
 
 fn model_root(m: &Model) -> Hash {
@@ -63,10 +72,13 @@ proptest! {
     fn roots_reads_and_proofs_match_the_reference(
         blocks in proptest::collection::vec(proptest::collection::vec(op(), 0..40), 1..8),
         linked_depth in 0usize..4,
+        checkpoint_interval in 1u64..6,
     ) {
-        // Linked depth 0 sends every node through the cache; the trees here are 2-3 levels deep.
+        // Linked depth 0 sends every node through the cache; the trees here are 2-3 levels deep. Versions
+        // between checkpoints keep their nodes in memory; a proof at one of them rebuilds its tree.
         let store = Arc::new(MemoryStore::new());
-        let mut db = StateDb::open(store.clone(), StateConfig { linked_depth, ..config(1_000) }).unwrap();
+        let cfg = StateConfig { linked_depth, checkpoint_interval, ..config(1_000) };
+        let mut db = StateDb::open(store.clone(), cfg).unwrap();
         let mut model = Model::new();
         let mut history = Vec::new();
         for (v, ops) in blocks.iter().enumerate() {
@@ -74,10 +86,14 @@ proptest! {
             prop_assert_eq!(root, model_root(&model), "root of version {}", v);
             history.push((root, model.clone()));
         }
-        // A reopened state agrees.
-        let reopened = StateDb::open(store, config(1_000)).unwrap();
+        // A reopened state (which rebuilds the versions after the latest checkpoint) agrees.
+        let reopened = StateDb::open(store, cfg).unwrap();
         prop_assert_eq!(reopened.root(), db.root());
-        prop_assert_eq!(reopened.latest_version(), Some(blocks.len() as u64 - 1));
+        let latest = blocks.len() as u64 - 1;
+        prop_assert_eq!(reopened.latest_version(), Some(latest));
+        for i in 0..48u8 {
+            prop_assert_eq!(reopened.get_with_proof(&key(i), latest).unwrap(), db.get_with_proof(&key(i), latest).unwrap());
+        }
 
         for (v, (root, m)) in history.iter().enumerate() {
             let v = v as u64;
@@ -202,7 +218,9 @@ fn pruning_drops_old_versions_and_their_records() {
     let all_nodes = unpruned_store.len(Column::StateNodes);
     assert!(pruned_nodes * 3 < all_nodes, "pruned {pruned_nodes} vs {all_nodes}");
     assert!(store.len(Column::StateValues) * 3 < unpruned_store.len(Column::StateValues));
-    assert_eq!(store.len(Column::StateRoots), retained as usize);
+    // Records are kept from the horizon: the checkpoint at or below the oldest readable version.
+    let horizon = (20 - retained) / INTERVAL * INTERVAL;
+    assert_eq!(store.len(Column::StateRoots), (20 - horizon) as usize);
 }
 
 #[test]
@@ -351,7 +369,7 @@ fn a_state_without_node_cache_matches_one_with() {
     let cold_store = Arc::new(MemoryStore::new());
     let mut cold = StateDb::open(
         cold_store.clone(),
-        StateConfig { retained_versions: 4, node_cache_nodes: 0, linked_depth: 0 },
+        StateConfig { retained_versions: 4, node_cache_nodes: 0, linked_depth: 0, checkpoint_interval: 1 },
     )
     .unwrap();
     let mut warm = StateDb::open(MemoryStore::new(), config(4)).unwrap();
@@ -446,7 +464,12 @@ fn damaged_value_below_a_node_is_reported_when_the_node_is_loaded() {
 #[test]
 fn a_failed_commit_then_a_different_one_at_that_version_reads_only_the_second() {
     let store = Arc::new(FaultyStore::new(MemoryStore::new()));
-    let cfg = StateConfig { retained_versions: 10, node_cache_nodes: 1 << 16, linked_depth: 0 };
+    let cfg = StateConfig {
+        retained_versions: 10,
+        node_cache_nodes: 1 << 16,
+        linked_depth: 0,
+        checkpoint_interval: 1,
+    };
     let mut db = StateDb::open(store.clone(), cfg).unwrap();
     let k = |i: u32| format!("k/{i}").into_bytes();
     let mut model = Model::new();

@@ -1,0 +1,125 @@
+//! Checkpoints: the tree's nodes are written every few versions, not every version.
+//!
+//! Every version writes its values, change list and root record; only a checkpoint (every
+//! [`StateConfig::checkpoint_interval`](crate::StateConfig::checkpoint_interval)-th version, and the first)
+//! writes nodes — its own new ones and the live ones written in memory since the previous checkpoint
+//! ([`write_unwritten`]). A node that a later version replaces before the next checkpoint is never written.
+//! The tree of any other version is rebuilt, in memory, from the checkpoint before it by applying the change
+//! lists of the versions between ([`changes_at`]): at open, for the versions after the latest checkpoint, and
+//! for a proof at an older version that is not a checkpoint.
+
+use crate::cache::IdMap;
+use crate::hashing;
+use crate::kv::{prefix_end, KvStore, WriteBatch};
+use crate::node::{Node, NodeId};
+use crate::overlay::Overlay;
+use crate::records::{decode_stale_list, stale_key, value_key, StaleKind, ValueRecord};
+use crate::update::Root;
+use crate::{Column, StateDb, StateError, StoreError};
+use purse_types::Hash;
+use std::sync::Arc;
+
+/// Stale-index entries read per page when reading a change list.
+const CHANGE_PAGE: usize = 16;
+
+/// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
+/// not in the store: those written in memory since the previous checkpoint by earlier versions. (The
+/// checkpoint's own new nodes, `new_nodes` if not linked, are written by its update.) Returns how many.
+///
+/// Only subtrees whose root is newer than the previous checkpoint are visited: a node written at or before it
+/// is in the store, and so is everything below it (a node is never newer than its parent).
+pub(crate) fn write_unwritten<S: KvStore>(
+    db: &StateDb<S>,
+    version: u64,
+    root: &Root,
+    root_node: Option<&Arc<Node>>,
+    new_nodes: &[(NodeId, Arc<Node>)],
+    batch: &mut WriteBatch,
+) -> Result<usize, StateError> {
+    let Root::Node(id, hash) = *root else { return Ok(0) };
+    let through = db.checkpoint();
+    if id.version <= through {
+        return Ok(0);
+    }
+    let new: IdMap<&Arc<Node>> = new_nodes.iter().map(|(id, n)| (*id, n)).collect();
+    let find = |id: &NodeId, linked: Option<&Arc<Node>>| -> Result<Arc<Node>, StateError> {
+        if let Some(n) = linked {
+            return Ok(n.clone());
+        }
+        if let Some(n) = new.get(id) {
+            return Ok(Arc::clone(n));
+        }
+        db.unwritten(id).ok_or_else(|| {
+            StoreError::corrupt(Column::StateNodes, &id.encode(), "unwritten node missing from memory").into()
+        })
+    };
+    let mut stack = vec![(id, hash, find(&id, root_node)?)];
+    let mut written = 0;
+    while let Some((id, hash, node)) = stack.pop() {
+        if id.version != version {
+            let key = id.key_bytes();
+            batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(&hash, out));
+            written += 1;
+        }
+        for c in node.children.iter().filter(|c| c.leaf.is_none() && c.version > through) {
+            let child_id = id.child(c.nibble, c.version);
+            let child = find(&child_id, c.node.as_ref())?;
+            stack.push((child_id, c.hash, child));
+        }
+    }
+    Ok(written)
+}
+
+/// The changes `version` made, read back from its change list (the keys it updated or deleted, listed as
+/// stale values, and the keys it created) and the value records it wrote.
+pub(crate) fn changes_at<S: KvStore + ?Sized>(store: &S, version: u64) -> Result<Overlay, StateError> {
+    let mut overlay = Overlay::new();
+    for kind in [StaleKind::Value, StaleKind::Created] {
+        let prefix = &stale_key(version, kind, 0)[..9];
+        let end = prefix_end(prefix);
+        let mut start = prefix.to_vec();
+        loop {
+            let page = store.scan(Column::StateStale, &start, end.as_deref(), CHANGE_PAGE)?;
+            let full = page.len() == CHANGE_PAGE;
+            for (k, list) in &page {
+                for entry in decode_stale_list(k, list)? {
+                    apply_change(store, version, k, entry, &mut overlay)?;
+                }
+            }
+            match page.last() {
+                Some((k, _)) if full => start = crate::kv::key_successor(k),
+                _ => break,
+            }
+        }
+    }
+    Ok(overlay)
+}
+
+/// Adds to `overlay` the change of the key whose hash starts `entry` (an entry of the change list at
+/// `list_key`), as `version`'s value record of it holds it.
+fn apply_change<S: KvStore + ?Sized>(
+    store: &S,
+    version: u64,
+    list_key: &[u8],
+    entry: &[u8],
+    overlay: &mut Overlay,
+) -> Result<(), StateError> {
+    let Some(prefix) = entry.get(..32) else {
+        return Err(StoreError::corrupt(Column::StateStale, list_key, "change list entry too short").into());
+    };
+    let mut kh = [0u8; 32];
+    kh.copy_from_slice(prefix);
+    let kh = Hash(kh);
+    let vk = value_key(&kh, version);
+    let bytes = store
+        .get(Column::StateValues, &vk)?
+        .ok_or_else(|| StoreError::corrupt(Column::StateValues, &vk, "value record of a change missing"))?;
+    let record = ValueRecord::decode(&vk, &bytes)?;
+    if hashing::key_hash(&record.key) != kh {
+        return Err(StoreError::corrupt(Column::StateValues, &vk, "key does not match its hash").into());
+    }
+    match record.value {
+        Some(value) => overlay.put(&record.key, &value),
+        None => overlay.delete(&record.key),
+    }
+}

@@ -1,0 +1,219 @@
+//! Checkpoints: only every few versions write the tree's nodes; the others are rebuilt from their changes.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use purse_state::reference::reference_root;
+use purse_state::{Column, Fault, FaultyStore, KvStore, MemoryStore, Overlay, StateConfig, StateDb};
+use purse_types::Hash;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+const INTERVAL: u64 = 4;
+
+fn config(retained: u64) -> StateConfig {
+    StateConfig { retained_versions: retained, checkpoint_interval: INTERVAL, ..Default::default() }
+}
+
+fn key(i: u32) -> Vec<u8> {
+    format!("acct/{i}").into_bytes()
+}
+
+fn model_root(m: &Model) -> Hash {
+    reference_root(m.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+}
+
+/// Version `v`'s changes: updates and creations across the key space, and some deletions.
+fn block(v: u64, model: &mut Model) -> Overlay {
+    let mut o = Overlay::new();
+    for i in 0..300u32 {
+        let id = (i * 11 + v as u32 * 97) % 700;
+        if v > 0 && i % 7 == 0 {
+            o.delete(&key(id)).unwrap();
+            model.remove(&key(id));
+        } else {
+            let val = format!("{v}/{i}").into_bytes();
+            o.put(&key(id), &val).unwrap();
+            model.insert(key(id), val);
+        }
+    }
+    o
+}
+
+/// The versions of the node records in the store.
+fn node_versions(store: &MemoryStore) -> Vec<u64> {
+    let nodes = store.scan(Column::StateNodes, &[], None, 100_000).unwrap();
+    let mut versions: Vec<u64> =
+        nodes.iter().map(|(k, _)| u64::from_be_bytes(k[..8].try_into().unwrap())).collect();
+    versions.dedup();
+    versions
+}
+
+fn prove_all(db: &StateDb<Arc<MemoryStore>>, version: u64, root: &Hash, model: &Model) {
+    for i in (0..700u32).step_by(3) {
+        let (value, proof) = db.get_with_proof(&key(i), version).unwrap();
+        assert_eq!(value.as_ref(), model.get(&key(i)), "key {i} at {version}");
+        proof.verify(root, &key(i), value.as_deref()).unwrap();
+    }
+}
+
+#[test]
+fn only_checkpoints_write_nodes_and_a_reopened_state_rebuilds_the_rest() {
+    let store = Arc::new(MemoryStore::new());
+    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+    let mut model = Model::new();
+    let mut history = Vec::new();
+    for v in 0..4u64 {
+        let o = block(v, &mut model);
+        history.push((db.commit(v, &o).unwrap(), model.clone()));
+    }
+    // Versions 1-3 are not checkpoints: only version 0 wrote nodes so far.
+    assert_eq!(node_versions(&store), vec![0]);
+    let o = block(4, &mut model);
+    history.push((db.commit(4, &o).unwrap(), model.clone()));
+    // Checkpoint 4 wrote its nodes and the live nodes versions 1-3 had kept in memory.
+    let versions = node_versions(&store);
+    assert!(versions.contains(&4), "{versions:?}");
+    assert!(versions.iter().any(|v| (1..4).contains(v)), "{versions:?}");
+    for v in 5..7u64 {
+        let o = block(v, &mut model);
+        history.push((db.commit(v, &o).unwrap(), model.clone()));
+    }
+    for (v, (root, m)) in history.iter().enumerate() {
+        assert_eq!(*root, model_root(m));
+        prove_all(&db, v as u64, root, m);
+    }
+    // A state opened on the store rebuilds versions 5 and 6 from checkpoint 4 and goes on identically.
+    let mut reopened = StateDb::open(store.clone(), config(100)).unwrap();
+    assert_eq!(reopened.latest_version(), Some(6));
+    assert_eq!(reopened.root(), db.root());
+    for (v, (root, m)) in history.iter().enumerate() {
+        prove_all(&reopened, v as u64, root, m);
+    }
+    // Checkpoint 8 writes what versions 5-7 built, including what the reopened state rebuilt.
+    for v in 7..10u64 {
+        let o = block(v, &mut model);
+        let root = reopened.commit(v, &o).unwrap();
+        assert_eq!(root, model_root(&model));
+        assert_eq!(db.commit(v, &o).unwrap(), root);
+    }
+    // A state opened with another interval rebuilds version 9 from checkpoint 8, whose tree is all in the store.
+    let fresh = StateDb::open(store, StateConfig { checkpoint_interval: 1_000, ..config(100) }).unwrap();
+    assert_eq!(fresh.root(), model_root(&model));
+    let at_8 = entries_of(&fresh, 8);
+    prove_all(&fresh, 8, &model_root(&at_8), &at_8);
+}
+
+/// The live entries of `version`, read back through `db`.
+fn entries_of(db: &StateDb<Arc<MemoryStore>>, version: u64) -> Model {
+    db.entries_at(version, None, usize::MAX).unwrap().into_iter().map(|e| (e.key, e.value)).collect()
+}
+
+#[test]
+fn proofs_at_every_retained_version_survive_pruning() {
+    let retained = 3;
+    let store = Arc::new(MemoryStore::new());
+    let mut db = StateDb::open(store.clone(), config(retained)).unwrap();
+    let mut model = Model::new();
+    let mut history = Vec::new();
+    for v in 0..14u64 {
+        let o = block(v, &mut model);
+        history.push((db.commit(v, &o).unwrap(), model.clone()));
+        let oldest = db.oldest_version();
+        assert_eq!(oldest, (v + 1).saturating_sub(retained));
+        // Every retained version proves, including those rebuilt from a checkpoint below the oldest one.
+        for u in oldest..=v {
+            let (root, m) = &history[u as usize];
+            prove_all(&db, u, root, m);
+        }
+    }
+    // Pruned up to the horizon: checkpoint 8, the newest at or below the oldest readable version 11.
+    assert_eq!(store.len(Column::StateRoots), (14 - 8) as usize);
+    let reopened = StateDb::open(store, config(retained)).unwrap();
+    for u in 11..14u64 {
+        let (root, m) = &history[u as usize];
+        prove_all(&reopened, u, root, m);
+    }
+}
+
+#[test]
+fn a_damaged_change_is_reported_when_the_state_opens() {
+    let store = Arc::new(MemoryStore::new());
+    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+    let mut model = Model::new();
+    for v in 0..3u64 {
+        let o = block(v, &mut model);
+        db.commit(v, &o).unwrap();
+    }
+    drop(db);
+    // Version 2's value of a key it updated: the rebuilt tree would differ.
+    let (k, _) = model.iter().find(|(_, val)| val.starts_with(b"2/")).unwrap();
+    let kh = purse_state::state_proof::state_key_hash(k);
+    let mut vk = kh.0.to_vec();
+    vk.extend_from_slice(&(u64::MAX - 2).to_be_bytes());
+    let record = store.get(Column::StateValues, &vk).unwrap().unwrap();
+    let mut damaged = record.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    store.put(Column::StateValues, &vk, &damaged).unwrap();
+    let err = StateDb::open(store.clone(), config(100)).unwrap_err().to_string();
+    assert!(err.contains("state_roots") && err.contains("changes do not give its root"), "{err}");
+    // A missing change-list value is named too.
+    store.delete(Column::StateValues, &vk).unwrap();
+    let err = StateDb::open(store, config(100)).unwrap_err().to_string();
+    assert!(err.contains("state_values") && err.contains("value record of a change missing"), "{err}");
+}
+
+#[test]
+fn a_failed_checkpoint_leaves_the_state_intact_and_its_retry_writes_the_tree() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+    let mut model = Model::new();
+    for v in 0..4u64 {
+        let o = block(v, &mut model);
+        db.commit(v, &o).unwrap();
+    }
+    let before = db.root();
+    let mut next = model.clone();
+    let o = block(4, &mut next);
+    store.inject(0, Fault::FailWrite);
+    assert!(db.commit(4, &o).is_err());
+    assert_eq!((db.latest_version(), db.root()), (Some(3), before));
+    let reopened = StateDb::open(store.clone(), config(100)).unwrap();
+    assert_eq!(reopened.root(), before);
+    drop(reopened);
+    assert_eq!(db.commit(4, &o).unwrap(), model_root(&next));
+    // The checkpoint holds the whole tree: a state opened on it reads every node from the store.
+    let cold =
+        StateDb::open(store, StateConfig { node_cache_nodes: 0, linked_depth: 0, ..config(100) }).unwrap();
+    assert_eq!(cold.root(), model_root(&next));
+    for i in (0..700u32).step_by(5) {
+        let (value, proof) = cold.get_with_proof(&key(i), 4).unwrap();
+        assert_eq!(value.as_ref(), next.get(&key(i)));
+        proof.verify(&model_root(&next), &key(i), value.as_deref()).unwrap();
+    }
+}
+
+/// A change that changes nothing (deleting a missing key) keeps the nodes above it, as its change list (which
+/// lists only written values) is empty: a reopened state rebuilds the same tree and proves with it.
+#[test]
+fn a_version_that_changed_nothing_is_rebuilt_and_proves() {
+    let store = Arc::new(MemoryStore::new());
+    let cfg = StateConfig { linked_depth: 0, ..config(100) };
+    let mut db = StateDb::open(store.clone(), cfg).unwrap();
+    let mut o = Overlay::new();
+    o.put(&key(0), b"a").unwrap();
+    o.put(&key(1), b"b").unwrap();
+    let root = db.commit(0, &o).unwrap();
+    let mut o = Overlay::new();
+    o.delete(&key(2)).unwrap();
+    assert_eq!(db.commit(1, &o).unwrap(), root);
+    let reopened = StateDb::open(store, cfg).unwrap();
+    for db in [&db, &reopened] {
+        let (value, proof) = db.get_with_proof(&key(0), 1).unwrap();
+        assert_eq!(value.as_deref(), Some(&b"a"[..]));
+        proof.verify(&root, &key(0), Some(b"a")).unwrap();
+    }
+}
