@@ -545,6 +545,15 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     }
 
     fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
+        if height <= self.committed_height() {
+            // The height is decided and committed, and the next one has not started yet (the commit delay):
+            // the committed block is the only value to propose; it is not executed again.
+            let bytes = self
+                .storage
+                .block(height)?
+                .ok_or_else(|| EngineError::Corrupt(format!("missing block {height}")))?;
+            return decode(&bytes).map_err(|e| EngineError::Corrupt(format!("block {height}: {e}")));
+        }
         let (parent, parent_time, last_commit) = self.parent(height)?;
         let mut txs = self.pool.reap(self.config.max_block_bytes, self.config.max_block_txs);
         let params = purse_runtime::Params::read(&purse_runtime::BlockState::new(self.storage.state()))?;
@@ -586,6 +595,12 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let id = block.id();
         if self.executed.contains_key(&id) {
             return Ok(true);
+        }
+        if height <= self.committed_height() {
+            // A proposal for a height already decided and committed, arriving before the next height starts
+            // (the commit delay; e.g. from a validator that rejoined at that height): only the committed
+            // block is valid, and nothing is executed on a state that has moved past it.
+            return Ok(self.storage.block_info(height)?.map(|b| b.block_hash) == Some(id));
         }
         let h = &block.header;
         let (parent, parent_time, _) = self.parent(height)?;
