@@ -260,7 +260,8 @@ impl<S: KvStore> StateDb<S> {
             *temp.unwritten.get_mut() = tree.unwritten.clone();
             return Ok(temp);
         }
-        temp.start_at_checkpoint(self.checkpoint_at_or_before(version)?)?;
+        // The horizon is a checkpoint, and no retained version is older.
+        temp.start_at_checkpoint(self.newest_checkpoint(version, self.horizon)?.unwrap_or(self.horizon))?;
         temp.rebuild_to(version)?;
         *self.rebuilt.lock() = Some(Arc::new(RebuiltTree {
             version,
@@ -359,21 +360,29 @@ impl<S: KvStore> StateDb<S> {
         version: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         self.check_version(version)?;
-        if Some(version) != self.latest && !self.root_record(version)?.checkpoint {
-            // Not in the store as a whole: rebuilt from the checkpoint before it.
-            return self.rebuilt_at(version)?.proof_from_tree(key, version);
+        if Some(version) == self.latest {
+            return self.proof_from_tree(key, version, &self.root);
         }
-        self.proof_from_tree(key, version)
+        let record = self.root_record(version)?;
+        if !record.checkpoint {
+            // Not in the store as a whole: rebuilt from the checkpoint before it.
+            let rebuilt = self.rebuilt_at(version)?;
+            return rebuilt.proof_from_tree(key, version, &rebuilt.root);
+        }
+        self.proof_from_tree(key, version, &record)
     }
 
-    /// [`get_with_proof`](Self::get_with_proof) of a version whose tree is the latest or in the store.
-    fn proof_from_tree(&self, key: &[u8], version: u64) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
+    /// [`get_with_proof`](Self::get_with_proof) of a version whose tree is the latest (held in memory) or in
+    /// the store, whose root is `record`.
+    fn proof_from_tree(
+        &self,
+        key: &[u8],
+        version: u64,
+        record: &RootRecord,
+    ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         let kh = state_key_hash(key);
         let mut levels = Vec::new();
-        // The latest version's root as held in memory.
-        let record =
-            if Some(version) == self.latest { self.root.clone() } else { self.root_record(version)? };
-        let mut next = root_of(&record)?;
+        let mut next = root_of(record)?;
         // The node `next` names, when it is held in memory (the latest version's tree is linked from its root).
         let mut linked = if Some(version) == self.latest { self.root_node.clone() } else { None };
         let leaf = loop {
@@ -737,13 +746,11 @@ impl<S: KvStore> StateDb<S> {
         }
         let horizon = if checkpoint && oldest == version {
             version
-        } else if oldest == self.oldest {
-            self.horizon
-        } else if self.checkpoint <= oldest {
-            self.checkpoint
         } else {
+            // The horizon is the newest checkpoint at or below the previous oldest version: only the versions
+            // that just became the oldest can hold a newer one (one root record read per commit, usually).
             // `oldest` is at most the latest version (this one's root record is not written yet).
-            self.checkpoint_at_or_before(oldest.min(version - 1))?
+            self.newest_checkpoint(oldest.min(version - 1), self.oldest)?.unwrap_or(self.horizon)
         };
         for v in self.horizon..horizon {
             batch.delete(Column::StateRoots, root_key(v));
@@ -782,14 +789,16 @@ impl<S: KvStore> StateDb<S> {
         Ok((oldest, horizon))
     }
 
-    /// The newest checkpoint at or before `version` (a committed version at or after the horizon), which is
-    /// never older than the horizon (itself a checkpoint).
-    fn checkpoint_at_or_before(&self, version: u64) -> Result<u64, StateError> {
+    /// The newest checkpoint among the committed versions `above < v <= version`, if any.
+    fn newest_checkpoint(&self, version: u64, above: u64) -> Result<Option<u64>, StateError> {
         let mut at = version;
-        while at > self.horizon && !self.root_record(at)?.checkpoint {
+        while at > above {
+            if self.root_record(at)?.checkpoint {
+                return Ok(Some(at));
+            }
             at -= 1;
         }
-        Ok(at.max(self.horizon))
+        Ok(None)
     }
 }
 
