@@ -165,8 +165,6 @@ pub(crate) struct TreeUpdate<'d, S> {
     /// Whether the version is a checkpoint: its new nodes' records are written (otherwise they stay in memory
     /// until the next checkpoint writes the live ones).
     persist: bool,
-    /// The latest checkpoint: nodes written by it or before are in the store.
-    persisted_through: u64,
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
     /// Nodes written by this version at or below the linked depth, in the order they were built.
@@ -198,7 +196,6 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             version,
             linked_depth: db.config().linked_depth,
             persist,
-            persisted_through: db.checkpoint(),
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
             new_nodes: Vec::new(),
             replaced: Vec::new(),
@@ -554,7 +551,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// Records that the node `id` of the base version is replaced: its record, if it was written, becomes
     /// stale at this version (and, if it is not linked, it leaves the node cache or the unwritten nodes).
     fn replace_node(&mut self, id: &NodeId) {
-        if id.version <= self.persisted_through {
+        // Nodes written by the latest checkpoint or before it are in the store.
+        if id.version <= self.db.checkpoint() {
             self.stale_nodes.push_node(id);
         }
         if !self.is_linked(id) {
