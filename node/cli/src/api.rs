@@ -14,7 +14,7 @@ use purse_rpc::model::{
 use purse_rpc::{codes, ApiError, Metrics, NodeApi, NodeEvent, SubmitError};
 use purse_runtime::schema::{self, AccountRecord, AssetRecord, ProposalRecord, ProposalStatus};
 use purse_runtime::{governance, permissions, BlockContext, BlockState, Params, Runtime, RuntimeError};
-use purse_state::{KvStore, StateView};
+use purse_state::{KvStore, StateError, StateView};
 use purse_storage::BlockReader;
 use purse_types::{
     decode, Address, Amount, AssetId, Block, BlockId, ChainId, CommitCertificate, Hash, Header, PublicKey,
@@ -37,6 +37,9 @@ pub const MAX_BALANCES: usize = 256;
 pub const QUERY_FUEL_LIMIT: u64 = 100_000_000;
 /// Receipts read per page when publishing a committed block's events.
 pub const RECEIPT_PAGE: usize = 1024;
+
+/// Most times an account query scans its balances: each attempt fails only if a block commits during it.
+const ACCOUNT_SCAN_ATTEMPTS: usize = 8;
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "{what}");
@@ -366,12 +369,22 @@ impl<S: KvStore + Clone + Send + Sync + 'static> NodeApi for NodeService<S> {
     }
 
     fn account(&self, address: &Address) -> Result<Option<AccountInfo>, ApiError> {
-        let view = StateView::latest(self.store.clone()).map_err(|e| internal("opening the state", e))?;
+        let prefix = schema::balances_prefix(address);
+        // A scan reads the latest version only: a block committed during it fails it, and the read starts
+        // again on the new latest version. Everything else is read from the version the scan saw.
+        let mut attempts = 0;
+        let (view, entries) = loop {
+            attempts += 1;
+            let view = StateView::latest(self.store.clone()).map_err(|e| internal("opening the state", e))?;
+            match view.scan(&prefix, &[], MAX_BALANCES) {
+                Ok(entries) => break (view, entries),
+                Err(StateError::ScanNotLatest { .. }) if attempts < ACCOUNT_SCAN_ATTEMPTS => continue,
+                Err(e) => return Err(internal("listing balances", e)),
+            }
+        };
         let get = |k: &[u8]| view.get(k).map_err(|e| internal("reading the state", e));
         let Some(bytes) = get(&schema::account_key(address))? else { return Ok(None) };
         let record: AccountRecord = decode(&bytes).map_err(|e| internal("decoding an account", e))?;
-        let prefix = schema::balances_prefix(address);
-        let entries = view.scan(&prefix, &[], MAX_BALANCES).map_err(|e| internal("listing balances", e))?;
         let mut balances = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Ok(asset) = <[u8; 32]>::try_from(&k[prefix.len().min(k.len())..]) else { continue };
