@@ -155,8 +155,7 @@ mod tests {
     use purse_types::Hash;
 
     fn leaf(i: u8) -> Arc<Node> {
-        let child =
-            |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])), node: None };
+        let child = |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])) };
         Arc::new(Node { children: vec![child(0), child(1)] })
     }
 

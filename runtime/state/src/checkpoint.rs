@@ -24,7 +24,7 @@ const CHANGE_PAGE: usize = 16;
 
 /// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
 /// not in the store: those written in memory since the previous checkpoint by earlier versions. (The
-/// checkpoint's own new nodes, `new_nodes` if not linked, are written by its update.) Returns how many.
+/// checkpoint's own new nodes, `upper` and `new_nodes`, are written by its update.) Returns how many.
 ///
 /// Only subtrees whose root is newer than the previous checkpoint are visited: a node written at or before it
 /// is in the store, and so is everything below it (a node is never newer than its parent).
@@ -32,7 +32,7 @@ pub(crate) fn write_unwritten<S: KvStore>(
     db: &StateDb<S>,
     version: u64,
     root: &Root,
-    root_node: Option<&Arc<Node>>,
+    upper: &[(NodeId, Arc<Node>)],
     new_nodes: &[(NodeId, Arc<Node>)],
     batch: &mut WriteBatch,
 ) -> Result<usize, StateError> {
@@ -41,19 +41,16 @@ pub(crate) fn write_unwritten<S: KvStore>(
     if id.version <= through {
         return Ok(0);
     }
-    let new: IdMap<&Arc<Node>> = new_nodes.iter().map(|(id, n)| (*id, n)).collect();
-    let find = |id: &NodeId, linked: Option<&Arc<Node>>| -> Result<Arc<Node>, StateError> {
-        if let Some(n) = linked {
-            return Ok(n.clone());
-        }
+    let new: IdMap<&Arc<Node>> = upper.iter().chain(new_nodes).map(|(id, n)| (*id, n)).collect();
+    let find = |id: &NodeId| -> Result<Arc<Node>, StateError> {
         if let Some(n) = new.get(id) {
             return Ok(Arc::clone(n));
         }
-        db.unwritten(id).ok_or_else(|| {
+        db.in_memory(id).ok_or_else(|| {
             StoreError::corrupt(Column::StateNodes, &id.encode(), "unwritten node missing from memory").into()
         })
     };
-    let mut stack = vec![(id, hash, find(&id, root_node)?)];
+    let mut stack = vec![(id, hash, find(&id)?)];
     let mut written = 0;
     while let Some((id, hash, node)) = stack.pop() {
         if id.version != version {
@@ -63,7 +60,7 @@ pub(crate) fn write_unwritten<S: KvStore>(
         }
         for c in node.children.iter().filter(|c| c.leaf.is_none() && c.version > through) {
             let child_id = id.child(c.nibble, c.version);
-            let child = find(&child_id, c.node.as_ref())?;
+            let child = find(&child_id)?;
             stack.push((child_id, c.hash, child));
         }
     }

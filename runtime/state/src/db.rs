@@ -12,6 +12,7 @@ use crate::records::{
 };
 use crate::state_proof::{nibble, state_key_hash, ProofLevel, ProofTerminal, StateProof};
 use crate::update::{Change, Leaf, Root, TreeUpdate};
+use crate::upper::UpperTree;
 use crate::view::meta_u64;
 use crate::{Column, StateError};
 use parking_lot::{Mutex, RwLock};
@@ -31,7 +32,8 @@ pub const MAX_PRUNE_PER_COMMIT: usize = 50_000;
 /// Most versions whose root records one commit drops.
 pub const MAX_PRUNED_VERSIONS_PER_COMMIT: u64 = 1_000;
 /// Fewest cache updates (nodes written plus nodes replaced) for which a commit updates the node cache on a
-/// second thread while the store writes (below it, starting a thread costs more than it saves).
+/// second thread while the store writes (below it, handing the work to another thread costs more than it
+/// saves).
 const CONCURRENT_CACHE_MIN_NODES: usize = 2_048;
 /// Stale-index entries read per page when pruning.
 const STALE_PAGE: usize = 8;
@@ -45,9 +47,8 @@ pub struct StateConfig {
     pub retained_versions: u64,
     /// Capacity of the node cache, in nodes.
     pub node_cache_nodes: usize,
-    /// Nodes of the latest version above this depth hold their internal children by pointer, outside the
-    /// node cache ([`LINKED_DEPTH`] by default, at most [`MAX_LINKED_DEPTH`]; 0 sends every node through the
-    /// cache).
+    /// Nodes of the latest version above this depth are held in memory by position, outside the node cache
+    /// ([`LINKED_DEPTH`] by default, at most [`MAX_LINKED_DEPTH`]; 0 sends every node through the cache).
     pub linked_depth: usize,
     /// Versions that are a multiple of this (and the first version) are checkpoints, which write the tree's
     /// nodes; the others write only values, their change list and their root, and keep their new nodes in
@@ -86,11 +87,13 @@ pub struct PreparedCommit {
     checkpoint: bool,
     /// Whether [`StateDb::write_commit`] already updated the node cache (evictions, and a checkpoint's nodes).
     cache_updated: bool,
-    /// The new root node, if the root is an internal node.
-    root_node: Option<Arc<Node>>,
+    /// New nodes above the linked depth, for the upper tree.
+    upper: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the base version above the linked depth that this version replaces.
+    upper_replaced: Vec<NodeId>,
     /// The new version's root record (also in the batch).
     root_record: RootRecord,
-    /// New nodes for the node cache (those not linked from the root).
+    /// New nodes below the linked depth, for the node cache.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the base version that are not in this version's tree, to evict from the node cache.
     replaced: Vec<NodeId>,
@@ -111,7 +114,7 @@ struct RebuiltTree {
     version: u64,
     checkpoint: u64,
     root: RootRecord,
-    root_node: Option<Arc<Node>>,
+    upper: UpperTree,
     unwritten: IdMap<Arc<Node>>,
 }
 
@@ -138,9 +141,9 @@ pub struct StateDb<S> {
     /// The latest checkpoint: nodes written by it or an earlier version are in the store.
     checkpoint: u64,
     root: RootRecord,
-    /// The latest version's root node, linked to its children down to the configured depth (`None` until a
-    /// commit builds it, or if the root is not an internal node; then it is loaded when needed).
-    root_node: Option<Arc<Node>>,
+    /// The latest version's nodes above the linked depth, by position (module `upper`): those built since the
+    /// state opened; the others are read through the cache.
+    upper: UpperTree,
     cache: NodeCache,
     /// The latest tree's nodes below the linked depth written since the latest checkpoint: not in the store
     /// (nor in the cache, which may drop a node) until the next checkpoint writes them.
@@ -197,7 +200,7 @@ impl<S: KvStore> StateDb<S> {
             horizon: 0,
             checkpoint: 0,
             root: RootRecord { node: None, hash: Hash::ZERO, checkpoint: false },
-            root_node: None,
+            upper: UpperTree::new(config.linked_depth),
             cache: NodeCache::new(config.node_cache_nodes),
             unwritten: RwLock::new(IdMap::default()),
             rebuilt: Mutex::new(None),
@@ -217,7 +220,7 @@ impl<S: KvStore> StateDb<S> {
         self.latest = Some(version);
         self.checkpoint = version;
         self.root = record;
-        self.root_node = None;
+        self.upper.clear();
         Ok(())
     }
 
@@ -256,7 +259,7 @@ impl<S: KvStore> StateDb<S> {
             temp.latest = Some(version);
             temp.checkpoint = tree.checkpoint;
             temp.root = tree.root.clone();
-            temp.root_node = tree.root_node.clone();
+            temp.upper = tree.upper.clone();
             *temp.unwritten.get_mut() = tree.unwritten.clone();
             return Ok(temp);
         }
@@ -267,7 +270,7 @@ impl<S: KvStore> StateDb<S> {
             version,
             checkpoint: temp.checkpoint,
             root: temp.root.clone(),
-            root_node: temp.root_node.clone(),
+            upper: temp.upper.clone(),
             unwritten: temp.unwritten.read().clone(),
         }));
         Ok(temp)
@@ -278,8 +281,12 @@ impl<S: KvStore> StateDb<S> {
         self.checkpoint
     }
 
-    /// The node `id` of the latest tree, if it was written since the latest checkpoint (and is not linked).
-    pub(crate) fn unwritten(&self, id: &NodeId) -> Option<Arc<Node>> {
+    /// The node `id` of the latest tree, if memory holds it without the cache: in the upper tree, or written
+    /// since the latest checkpoint (so not in the store yet).
+    pub(crate) fn in_memory(&self, id: &NodeId) -> Option<Arc<Node>> {
+        if let Some(n) = self.upper.get(id) {
+            return Some(n.clone());
+        }
         self.unwritten.read().get(id).cloned()
     }
 
@@ -361,15 +368,15 @@ impl<S: KvStore> StateDb<S> {
     ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         self.check_version(version)?;
         if Some(version) == self.latest {
-            return self.proof_from_tree(key, version, &self.root);
+            return self.proof_from_tree(key, &self.root);
         }
         let record = self.root_record(version)?;
         if !record.checkpoint {
             // Not in the store as a whole: rebuilt from the checkpoint before it.
             let rebuilt = self.rebuilt_at(version)?;
-            return rebuilt.proof_from_tree(key, version, &rebuilt.root);
+            return rebuilt.proof_from_tree(key, &rebuilt.root);
         }
-        self.proof_from_tree(key, version, &record)
+        self.proof_from_tree(key, &record)
     }
 
     /// [`get_with_proof`](Self::get_with_proof) of a version whose tree is the latest (held in memory) or in
@@ -377,23 +384,17 @@ impl<S: KvStore> StateDb<S> {
     fn proof_from_tree(
         &self,
         key: &[u8],
-        version: u64,
         record: &RootRecord,
     ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
         let kh = state_key_hash(key);
         let mut levels = Vec::new();
         let mut next = root_of(record)?;
-        // The node `next` names, when it is held in memory (the latest version's tree is linked from its root).
-        let mut linked = if Some(version) == self.latest { self.root_node.clone() } else { None };
         let leaf = loop {
             match next {
                 Root::Empty => break None,
                 Root::Leaf(leaf) => break Some(leaf),
                 Root::Node(id, _) => {
-                    let node = match linked.take() {
-                        Some(n) => n,
-                        None => self.load_id(&id)?,
-                    };
+                    let node = self.load_id(&id)?;
                     let internal = node.as_ref();
                     let n = nibble(&kh, levels.len());
                     let siblings =
@@ -405,10 +406,7 @@ impl<S: KvStore> StateDb<S> {
                             Some(key_hash) => {
                                 Root::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash })
                             }
-                            None => {
-                                linked = c.node.clone();
-                                Root::Node(id.child(n, c.version), c.hash)
-                            }
+                            None => Root::Node(id.child(n, c.version), c.hash),
                         },
                     };
                 }
@@ -450,21 +448,14 @@ impl<S: KvStore> StateDb<S> {
         sort_by_key_hash(&mut changes);
         let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
         let update = TreeUpdate::new(self, version, changes.len(), hint, checkpoint);
-        let out = update.run(root_of(&self.root)?, self.root_node.clone(), &changes)?;
+        let out = update.run(root_of(&self.root)?, &changes)?;
         let mut batch = out.batch;
         let root_record = RootRecord { checkpoint, ..root_record_of(&out.root) };
         let (oldest, horizon) = if rebuild {
             (self.oldest, self.horizon)
         } else {
             if checkpoint {
-                write_unwritten(
-                    self,
-                    version,
-                    &out.root,
-                    out.root_node.as_ref(),
-                    &out.new_nodes,
-                    &mut batch,
-                )?;
+                write_unwritten(self, version, &out.root, &out.upper, &out.new_nodes, &mut batch)?;
                 batch.put(Column::Meta, META_CHECKPOINT, version.to_be_bytes());
             }
             batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
@@ -482,7 +473,8 @@ impl<S: KvStore> StateDb<S> {
             horizon,
             checkpoint,
             cache_updated: false,
-            root_node: out.root_node,
+            upper: out.upper,
+            upper_replaced: out.upper_replaced,
             root_record,
             new_nodes: out.new_nodes,
             replaced: out.replaced,
@@ -524,7 +516,7 @@ impl<S: KvStore> StateDb<S> {
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;
         }
-        self.root_node = prepared.root_node;
+        self.upper.apply(&prepared.upper_replaced, prepared.upper);
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
         self.horizon = prepared.horizon;
@@ -537,7 +529,7 @@ impl<S: KvStore> StateDb<S> {
     /// is committed and the state is unchanged.
     ///
     /// While the store writes (mostly waiting for its log to sync), the node cache is updated on a second
-    /// thread — the replaced nodes evicted and, at a checkpoint, the new nodes inserted — which takes the
+    /// thread of rayon's pool (ADR 0017) — the replaced nodes evicted and, at a checkpoint, the new nodes inserted — which takes the
     /// cache's work off a block's critical path. Doing it before the write is known to succeed is safe: the
     /// new nodes are keyed by a version that is not committed, so no read can reach them before the write
     /// succeeds, and if it fails they are removed again (the cache holds an id once, so a later commit at
@@ -564,10 +556,7 @@ impl<S: KvStore> StateDb<S> {
             update_cache();
             store.write(batch)
         } else {
-            std::thread::scope(|scope| {
-                scope.spawn(update_cache);
-                store.write(batch)
-            })
+            rayon::join(|| store.write(batch), update_cache).0
         };
         if let Err(e) = written_ok {
             // The failed commit's nodes leave the cache: a different commit at this version may follow.
@@ -645,7 +634,7 @@ impl<S: KvStore> StateDb<S> {
     /// gets each internal child's hash from the cache or from the child's record, and each leaf's from its
     /// value record; the result must hash to the record's own hash.
     pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
-        if let Some(n) = self.unwritten(id) {
+        if let Some(n) = self.in_memory(id) {
             return Ok(n);
         }
         if let Some(n) = self.cache.get_id(id) {
@@ -847,19 +836,17 @@ fn root_record_of(root: &Root) -> RootRecord {
     RootRecord { node, hash: root.hash(), checkpoint: false }
 }
 
-/// The overlay's changes with their key and value hashes, computed on two threads for a large overlay.
+/// The overlay's changes with their key and value hashes, computed on two threads of rayon's pool for a large
+/// overlay.
 fn hash_changes(overlay: &Overlay) -> Vec<Change<'_>> {
     let entries: Vec<(&[u8], Option<&[u8]>)> = overlay.iter().collect();
     if entries.len() < crate::update::PARALLEL_MIN_CHANGES {
         return hash_entries(&entries);
     }
     let (first, second) = entries.split_at(entries.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| hash_entries(second));
-        let mut out = hash_entries(first);
-        out.extend(later.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        out
-    })
+    let (mut out, later) = rayon::join(|| hash_entries(first), || hash_entries(second));
+    out.extend(later);
+    out
 }
 
 fn hash_entries<'a>(entries: &[(&'a [u8], Option<&'a [u8]>)]) -> Vec<Change<'a>> {

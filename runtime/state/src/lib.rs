@@ -18,6 +18,7 @@ mod overlay;
 pub mod records;
 pub mod reference;
 mod update;
+mod upper;
 mod view;
 
 pub use purse_types::state_proof;

@@ -5,7 +5,6 @@ use crate::kv::StoreError;
 use crate::state_proof::{MAX_PROOF_DEPTH, RADIX};
 use crate::Column;
 use purse_types::Hash;
-use std::sync::Arc;
 
 /// Where a node is stored: the version that wrote it and its nibble path from the root.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,6 +104,18 @@ impl NodeId {
         c
     }
 
+    /// The index of the position among those of its depth: its nibbles read as a base-16 number (depth at
+    /// most 16).
+    pub fn position(&self) -> usize {
+        let len = (self.len as usize).min(16);
+        if len == 0 {
+            return 0;
+        }
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.packed[..8]);
+        (u64::from_be_bytes(w) >> (64 - 4 * len)) as usize
+    }
+
     /// The storage key, identical to [`NodeKey::encode`].
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(9 + (self.len as usize).div_ceil(2));
@@ -145,8 +156,9 @@ impl NodeId {
     }
 }
 
-/// A reference from a node to one child.
-#[derive(Clone, PartialEq, Eq)]
+/// A reference from a node to one child. Plain data: a node holds no pointer to its children (the latest
+/// tree's upper nodes are found by position, module `upper`; the others through the node cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Child {
     /// Nibble (0..16) of the child.
     pub nibble: u8,
@@ -158,32 +170,16 @@ pub struct Child {
     /// The key hash, if the child is a leaf. Leaves are not stored as records of their own: a leaf is this
     /// entry (key hash, leaf hash, value version), and its value hash is the hash of that value record.
     pub leaf: Option<Hash>,
-    /// The internal child itself, if it is held in memory: the latest version's tree is linked from its root
-    /// down to the configured depth (see [`LINKED_DEPTH`]). Not stored; `None` in a node read from the store.
-    pub node: Option<Arc<Node>>,
-}
-
-/// Shows whether the child is linked, not the linked subtree (which may hold tens of thousands of nodes).
-impl std::fmt::Debug for Child {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Child")
-            .field("nibble", &self.nibble)
-            .field("hash", &self.hash)
-            .field("version", &self.version)
-            .field("leaf", &self.leaf)
-            .field("linked", &self.node.is_some())
-            .finish()
-    }
 }
 
 /// Default of [`StateConfig::linked_depth`](crate::StateConfig::linked_depth): nodes of the latest version
-/// above this depth are linked to their internal children in memory ([`Child::node`]), so a commit walks the
-/// upper tree by pointer rather than through the node cache. At most 1 + 16 + 16² + 16³ + 16⁴ = 69,905 nodes
-/// are linked, whatever the cache's size (about 100 MB if every one has 16 children); deeper nodes go through
-/// the node cache.
+/// above this depth are held in memory by position (module `upper`), so a commit finds the upper tree's nodes
+/// by array index rather than through the node cache. At most 1 + 16 + 16² + 16³ + 16⁴ = 69,905 nodes are
+/// held, whatever the cache's size (about 90 MB if every one has 16 children); deeper nodes go through the node
+/// cache.
 pub const LINKED_DEPTH: usize = 5;
 /// Largest [`StateConfig::linked_depth`](crate::StateConfig::linked_depth) used (a larger setting is lowered
-/// to it): at most 1,118,481 linked nodes, about 1.6 GB if every one had 16 children.
+/// to it): at most 1,118,481 held nodes, about 1.4 GB if every one had 16 children.
 pub const MAX_LINKED_DEPTH: usize = 6;
 
 /// An internal node of the tree: 1 to 16 children, ordered by nibble. (Leaves are child entries, see
@@ -318,7 +314,7 @@ impl NodeRecord {
         let mut children = Vec::with_capacity(self.children.len());
         for c in &self.children {
             let hash = child_hash(c)?;
-            children.push(Child { nibble: c.nibble, hash, version: c.version, leaf: c.leaf, node: None });
+            children.push(Child { nibble: c.nibble, hash, version: c.version, leaf: c.leaf });
         }
         let node = Node { children };
         if node.hash() != self.hash {
@@ -415,6 +411,10 @@ mod tests {
             assert_eq!(id.encode(), k.encode());
             assert_eq!(id.key_bytes()[..id.encoded_len()], k.encode());
             assert_eq!(id.depth(), len);
+            if len <= 16 {
+                let expected = path.iter().fold(0usize, |p, &n| p * 16 + usize::from(n));
+                assert_eq!(id.position(), expected);
+            }
             if len < 64 {
                 assert_eq!(id.child(9, 3).encode(), k.child(9, 3).encode());
             }
@@ -425,7 +425,7 @@ mod tests {
     }
 
     fn child(n: u8, v: u64, leaf: bool) -> Child {
-        Child { nibble: n, hash: Hash([n; 32]), version: v, leaf: leaf.then_some(Hash([9; 32])), node: None }
+        Child { nibble: n, hash: Hash([n; 32]), version: v, leaf: leaf.then_some(Hash([9; 32])) }
     }
 
     /// The node of a record, with child hashes as [`child`] makes them.

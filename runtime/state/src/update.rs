@@ -9,7 +9,7 @@
 //! The writes come out in key order per column (values and tombstones by key hash, nodes by depth then path,
 //! stale lists by kind), which is the order RocksDB's memtable inserts fastest.
 //!
-//! A large update runs on two threads: the root's child subtrees are disjoint, so the changes are split at a
+//! A large update runs on two threads of rayon's pool (ADR 0017): the root's child subtrees are disjoint, so the changes are split at a
 //! root nibble into two halves of about equal size, each half is applied by its own pass, and the second
 //! pass's outputs are appended to the first's — which keeps every output in the order one pass would have
 //! produced (the second half's key hashes and paths all sort after the first's).
@@ -87,9 +87,10 @@ enum Sub {
 pub(crate) struct UpdateOutput {
     pub batch: WriteBatch,
     pub root: Root,
-    /// The root node, when the root is an internal node held in memory (linked to its children down to the
-    /// configured depth).
-    pub root_node: Option<Arc<Node>>,
+    /// Nodes built above the linked depth, for the upper tree (module `upper`).
+    pub upper: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the previous version above the linked depth replaced by this one, to leave the upper tree.
+    pub upper_replaced: Vec<NodeId>,
     /// Nodes written at or below the linked depth, for the node cache.
     pub new_nodes: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the previous version at or below the linked depth replaced by this one (no longer in the
@@ -148,8 +149,8 @@ impl StaleList {
     }
 }
 
-/// Fewest changes for which an update splits its root across two threads (below it, a thread costs more than
-/// it saves).
+/// Fewest changes for which an update splits its root across two threads (below it, handing half to another
+/// thread costs more than it saves).
 pub(crate) const PARALLEL_MIN_CHANGES: usize = 1_024;
 
 /// Initial buffer of each depth's node records; a batch adds buffers as it fills rather than copying into a
@@ -167,6 +168,10 @@ pub(crate) struct TreeUpdate<'d, S> {
     persist: bool,
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
+    /// Nodes built by this version above the linked depth.
+    upper: Vec<(NodeId, Arc<Node>)>,
+    /// Nodes of the base version above the linked depth that this version replaces.
+    upper_replaced: Vec<NodeId>,
     /// Nodes written by this version at or below the linked depth, in the order they were built.
     new_nodes: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the base version at or below the linked depth that this version replaces.
@@ -197,6 +202,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             linked_depth: db.config().linked_depth,
             persist,
             batch: WriteBatch::with_capacity_bytes(expected_changes * 3 + 16, expected_bytes),
+            upper: Vec::new(),
+            upper_replaced: Vec::new(),
             new_nodes: Vec::new(),
             replaced: Vec::new(),
             node_records: Vec::new(),
@@ -208,33 +215,17 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
     }
 
-    /// Applies `changes` (sorted by key hash, unique) to the tree whose root is `root`; `root_node` is the root
-    /// node if it is held in memory (else it is loaded).
-    pub(crate) fn run(
-        mut self,
-        root: Root,
-        root_node: Option<Arc<Node>>,
-        changes: &[Change<'_>],
-    ) -> Result<UpdateOutput, StateError> {
+    /// Applies `changes` (sorted by key hash, unique) to the tree whose root is `root`.
+    pub(crate) fn run(mut self, root: Root, changes: &[Change<'_>]) -> Result<UpdateOutput, StateError> {
         if changes.is_empty() {
-            return Ok(UpdateOutput {
-                batch: self.batch,
-                root,
-                root_node,
-                new_nodes: self.new_nodes,
-                replaced: self.replaced,
-                index: self.index,
-            });
+            return Ok(self.finish(root));
         }
         let at = NodeId::root(self.version);
         let sub = match root {
             Root::Empty => self.update(at, Existing::Empty, changes)?,
             Root::Leaf(l) => self.update(at, Existing::Leaf(l), changes)?,
             Root::Node(id, _) => {
-                let node = match &root_node {
-                    Some(n) => n.clone(),
-                    None => self.db.load_id(&id)?,
-                };
+                let node = self.db.load_id(&id)?;
                 if changes.len() >= PARALLEL_MIN_CHANGES {
                     self.update_root_in_parallel(at, id, &node, changes)?
                 } else {
@@ -242,16 +233,21 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 }
             }
         };
-        let (root, root_node) = match sub {
-            Sub::Kept => (root, root_node),
-            Sub::Empty => (Root::Empty, None),
-            Sub::Leaf(l) => (Root::Leaf(l), None),
+        let root = match sub {
+            Sub::Kept => root,
+            Sub::Empty => Root::Empty,
+            Sub::Leaf(l) => Root::Leaf(l),
             Sub::Internal(h, node) => {
                 let id = NodeId::root(self.version);
-                let node = self.write_node(id, &h, node);
-                (Root::Node(id, h), node)
+                self.write_node(id, &h, node);
+                Root::Node(id, h)
             }
         };
+        Ok(self.finish(root))
+    }
+
+    /// The pass's output, with `root` the new root.
+    fn finish(self, root: Root) -> UpdateOutput {
         let mut batch = self.batch;
         // Node records in storage-key order (depth, then path). Each node is written by its parent
         // (`push_sub`), children in nibble order, and parents are rebuilt in path order: every depth is already
@@ -263,14 +259,15 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.stale_values.write(self.version, StaleKind::Value, &mut batch);
         self.stale_tombstones.write(self.version, StaleKind::Tombstone, &mut batch);
         self.created.write(self.version, StaleKind::Created, &mut batch);
-        Ok(UpdateOutput {
+        UpdateOutput {
             batch,
             root,
-            root_node,
+            upper: self.upper,
+            upper_replaced: self.upper_replaced,
             new_nodes: self.new_nodes,
             replaced: self.replaced,
             index: self.index,
-        })
+        }
     }
 
     /// Updates the subtree at position `at` (version ignored), which holds `existing`.
@@ -343,11 +340,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 Some(key_hash) => Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash }),
                 None => {
                     let cid = child_at.at(c.version);
-                    let node = match &c.node {
-                        Some(n) => n.clone(),
-                        None => self.db.load_id(&cid)?,
-                    };
-                    Existing::Node(cid, node)
+                    Existing::Node(cid, self.db.load_id(&cid)?)
                 }
             },
         };
@@ -355,8 +348,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     }
 
     /// The root update of a large block on two threads: the root's children groups are split into two halves
-    /// of about equal size at a nibble boundary; this pass applies the first, a second pass on a scoped thread
-    /// the second, whose outputs are then appended to this one's (module docs).
+    /// of about equal size at a nibble boundary; this pass applies the first, a second pass (on another
+    /// thread of the pool, when one is free) the second, whose outputs are then appended to this one's (module docs).
     fn update_root_in_parallel(
         &mut self,
         at: NodeId,
@@ -377,22 +370,21 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         let (mine, theirs) = all.split_at(cut);
         let (db, version, persist) = (self.db, self.version, self.persist);
         let their_changes = changes.len() - first_half;
-        let (my_subs, their_result) = std::thread::scope(|scope| {
-            let second = scope.spawn(move || {
+        let (my_subs, their_result) = rayon::join(
+            || -> Result<Vec<(u8, Sub)>, StateError> {
+                mine.iter()
+                    .map(|(n, g)| self.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
+                    .collect()
+            },
+            move || {
                 let mut other = TreeUpdate::new(db, version, their_changes, 0, persist);
                 let subs: Result<Vec<(u8, Sub)>, StateError> = theirs
                     .iter()
                     .map(|(n, g)| other.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
                     .collect();
                 (subs, other)
-            });
-            let my_subs: Result<Vec<(u8, Sub)>, StateError> = mine
-                .iter()
-                .map(|(n, g)| self.update_child(at, node.child(*n), *n, g).map(|sub| (*n, sub)))
-                .collect();
-            let theirs = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (my_subs, theirs)
-        });
+            },
+        );
         let (their_subs, other) = their_result;
         let (my_subs, their_subs) = (my_subs?, their_subs?);
         // The second pass's records follow this one's; then the root's new children are written, in nibble
@@ -409,6 +401,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     /// Appends the outputs of a pass over a later part of the key space.
     fn absorb(&mut self, other: TreeUpdate<'d, S>) {
         self.batch.append(other.batch);
+        self.upper.extend(other.upper);
+        self.upper_replaced.extend(other.upper_replaced);
         self.new_nodes.extend(other.new_nodes);
         self.replaced.extend(other.replaced);
         // Per depth, the other pass's nodes follow this pass's in path order.
@@ -463,7 +457,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         let mut any_changed = false;
         for (n, what) in changed {
             while let Some((c, tail)) = rest.split_first().filter(|(c, _)| c.nibble < n) {
-                children.push(c.clone());
+                children.push(*c);
                 rest = tail;
             }
             let current = match rest.split_first() {
@@ -476,7 +470,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             let sub = sub_of(self, current, n, what)?;
             if is_unchanged(&sub, current) {
                 if let Some(c) = current {
-                    children.push(c.clone());
+                    children.push(*c);
                 }
                 continue;
             }
@@ -498,17 +492,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         let child = match sub {
             // Only `rebuild` sees a kept subtree, and keeps the old child itself.
             Sub::Kept | Sub::Empty => return,
-            Sub::Leaf(l) => Child {
-                nibble: n,
-                hash: l.hash,
-                version: l.value_version,
-                leaf: Some(l.key_hash),
-                node: None,
-            },
+            Sub::Leaf(l) => {
+                Child { nibble: n, hash: l.hash, version: l.value_version, leaf: Some(l.key_hash) }
+            }
             Sub::Internal(hash, node) => {
-                let id = at.child(n, self.version);
-                let node = self.write_node(id, &hash, node);
-                Child { nibble: n, hash, version: self.version, leaf: None, node }
+                self.write_node(at.child(n, self.version), &hash, node);
+                Child { nibble: n, hash, version: self.version, leaf: None }
             }
         };
         children.push(child);
@@ -549,26 +538,29 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     }
 
     /// Records that the node `id` of the base version is replaced: its record, if it was written, becomes
-    /// stale at this version (and, if it is not linked, it leaves the node cache or the unwritten nodes).
+    /// stale at this version, and it leaves the upper tree or (below the linked depth) the node cache or the
+    /// unwritten nodes.
     fn replace_node(&mut self, id: &NodeId) {
         // Nodes written by the latest checkpoint or before it are in the store.
         if id.version <= self.db.checkpoint() {
             self.stale_nodes.push_node(id);
         }
-        if !self.is_linked(id) {
+        if self.is_linked(id) {
+            self.upper_replaced.push(*id);
+        } else {
             self.replaced.push(*id);
         }
     }
 
-    /// Whether the node at `id` is held by its parent (or, for the root, by the state) rather than the cache.
+    /// Whether the node at `id` belongs to the upper tree rather than the node cache.
     fn is_linked(&self, id: &NodeId) -> bool {
         id.depth() < self.linked_depth
     }
 
     /// Records the node built at `id`, whose hash is `hash`: at a checkpoint, encodes its record (on the
-    /// thread that built it); returns it if it is linked from its parent, else keeps it for the node cache
-    /// (or, until the next checkpoint, the unwritten nodes).
-    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) -> Option<Arc<Node>> {
+    /// thread that built it); keeps it for the upper tree, or below the linked depth for the node cache (or,
+    /// until the next checkpoint, the unwritten nodes).
+    fn write_node(&mut self, id: NodeId, hash: &Hash, node: Node) {
         if self.persist {
             let key = id.key_bytes();
             self.records_at(id.depth())
@@ -576,10 +568,10 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         }
         let node = Arc::new(node);
         if self.is_linked(&id) {
-            return Some(node);
+            self.upper.push((id, node));
+        } else {
+            self.new_nodes.push((id, node));
         }
-        self.new_nodes.push((id, node));
-        None
     }
 
     /// The batch of node records at `depth`.
