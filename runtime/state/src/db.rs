@@ -114,7 +114,7 @@ struct RebuiltTree {
     version: u64,
     checkpoint: u64,
     root: RootRecord,
-    upper: UpperTree,
+    upper: Arc<UpperTree>,
     unwritten: IdMap<Arc<Node>>,
 }
 
@@ -142,8 +142,9 @@ pub struct StateDb<S> {
     checkpoint: u64,
     root: RootRecord,
     /// The latest version's nodes above the linked depth, by position (module `upper`): those built since the
-    /// state opened; the others are read through the cache.
-    upper: UpperTree,
+    /// state opened; the others are read through the cache. Shared with the rebuilt tree kept for proofs (a
+    /// commit copies it only if it is shared, which the latest state's never is).
+    upper: Arc<UpperTree>,
     cache: NodeCache,
     /// The latest tree's nodes below the linked depth written since the latest checkpoint: not in the store
     /// (nor in the cache, which may drop a node) until the next checkpoint writes them.
@@ -200,7 +201,7 @@ impl<S: KvStore> StateDb<S> {
             horizon: 0,
             checkpoint: 0,
             root: RootRecord { node: None, hash: Hash::ZERO, checkpoint: false },
-            upper: UpperTree::new(config.linked_depth),
+            upper: Arc::new(UpperTree::new(config.linked_depth)),
             cache: NodeCache::new(config.node_cache_nodes),
             unwritten: RwLock::new(IdMap::default()),
             rebuilt: Mutex::new(None),
@@ -220,7 +221,7 @@ impl<S: KvStore> StateDb<S> {
         self.latest = Some(version);
         self.checkpoint = version;
         self.root = record;
-        self.upper.clear();
+        Arc::make_mut(&mut self.upper).clear();
         Ok(())
     }
 
@@ -516,7 +517,7 @@ impl<S: KvStore> StateDb<S> {
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;
         }
-        self.upper.apply(&prepared.upper_replaced, prepared.upper);
+        Arc::make_mut(&mut self.upper).apply(&prepared.upper_replaced, prepared.upper);
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
         self.horizon = prepared.horizon;
