@@ -4,8 +4,8 @@
 //! cache but in a table indexed by position (depth, then path): one array access, no hashing. Nodes hold no
 //! pointers to their children, so building a node copies its kept children as plain data, and dropping a
 //! replaced node frees it without touching any child (with child pointers, each kept child cost a reference
-//! count increment when its parent was rebuilt and a decrement when the old parent was dropped — two cache
-//! misses per child, most of a commit's memory traffic).
+//! count increment when its parent was rebuilt and a decrement when the old parent was dropped: two cache
+//! misses per kept child).
 //!
 //! Each slot holds the version of its node, so a lookup only finds the node its parent names; a position
 //! whose node was never built in memory (after the state opens, they are read from the store as needed) is
