@@ -17,14 +17,18 @@ use crate::records::{decode_stale_list, stale_key, value_key, StaleKind, ValueRe
 use crate::update::Root;
 use crate::{Column, StateDb, StateError, StoreError};
 use purse_types::Hash;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Stale-index entries read per page when reading a change list.
 const CHANGE_PAGE: usize = 16;
 
+/// A node to write: its id, its hash and the node.
+type Unwritten<'a> = (NodeId, Hash, &'a Node);
+
 /// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
-/// not in the store: those written in memory since the previous checkpoint by earlier versions. (The
-/// checkpoint's own new nodes, `upper` and `new_nodes`, are written by its update.) Returns how many.
+/// not in the store: those written in memory since the previous checkpoint by earlier versions, in storage-key
+/// order (all before the checkpoint's own, which its update writes: `upper` and `new_nodes`). Returns how many.
 ///
 /// Only subtrees whose root is newer than the previous checkpoint are visited: a node written at or before it
 /// is in the store, and so is everything below it (a node is never newer than its parent).
@@ -42,27 +46,38 @@ pub(crate) fn write_unwritten<S: KvStore>(
         return Ok(0);
     }
     let new: IdMap<&Arc<Node>> = upper.iter().chain(new_nodes).map(|(id, n)| (*id, n)).collect();
-    let find = |id: &NodeId| -> Result<Arc<Node>, StateError> {
-        if let Some(n) = new.get(id) {
-            return Ok(Arc::clone(n));
+    let unwritten = db.unwritten_nodes();
+    let find = |id: &NodeId| -> Result<&Node, StateError> {
+        match new.get(id).copied().or_else(|| db.upper_node(id)).or_else(|| unwritten.get(id)) {
+            Some(n) => Ok(n),
+            None => Err(StoreError::corrupt(
+                Column::StateNodes,
+                &id.encode(),
+                "unwritten node missing from memory",
+            )
+            .into()),
         }
-        db.in_memory(id).ok_or_else(|| {
-            StoreError::corrupt(Column::StateNodes, &id.encode(), "unwritten node missing from memory").into()
-        })
     };
+    // Storage keys order by version, then depth, then path. A depth-first walk that visits children in nibble
+    // order meets the nodes of any one depth in path order, so grouping its nodes by (version, depth) sorts
+    // them without comparing paths.
+    let mut groups: BTreeMap<(u64, usize), Vec<Unwritten<'_>>> = BTreeMap::new();
     let mut stack = vec![(id, hash, find(&id)?)];
     let mut written = 0;
     while let Some((id, hash, node)) = stack.pop() {
         if id.version != version {
-            let key = id.key_bytes();
-            batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(&hash, out));
+            groups.entry((id.version, id.depth())).or_default().push((id, hash, node));
             written += 1;
         }
-        for c in node.children.iter().filter(|c| c.leaf.is_none() && c.version > through) {
+        // Pushed in reverse, so popped in nibble order.
+        for c in node.children.iter().rev().filter(|c| c.leaf.is_none() && c.version > through) {
             let child_id = id.child(c.nibble, c.version);
-            let child = find(&child_id)?;
-            stack.push((child_id, c.hash, child));
+            stack.push((child_id, c.hash, find(&child_id)?));
         }
+    }
+    for (id, hash, node) in groups.into_values().flatten() {
+        let key = id.key_bytes();
+        batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(&hash, out));
     }
     Ok(written)
 }

@@ -282,6 +282,16 @@ impl<S: KvStore> StateDb<S> {
         self.checkpoint
     }
 
+    /// The node `id` of the latest tree, if the upper tree holds it.
+    pub(crate) fn upper_node(&self, id: &NodeId) -> Option<&Arc<Node>> {
+        self.upper.get(id)
+    }
+
+    /// The latest tree's nodes below the linked depth written since the latest checkpoint, read-locked.
+    pub(crate) fn unwritten_nodes(&self) -> parking_lot::RwLockReadGuard<'_, IdMap<Arc<Node>>> {
+        self.unwritten.read()
+    }
+
     /// The node `id` of the latest tree, if memory holds it without the cache: in the upper tree, or written
     /// since the latest checkpoint (so not in the store yet).
     pub(crate) fn in_memory(&self, id: &NodeId) -> Option<Arc<Node>> {
@@ -451,10 +461,14 @@ impl<S: KvStore> StateDb<S> {
         let update = TreeUpdate::new(self, version, changes.len(), hint, checkpoint);
         let out = update.run(root_of(&self.root)?, &changes)?;
         let mut batch = out.batch;
+        let node_records = out.node_records;
         let root_record = RootRecord { checkpoint, ..root_record_of(&out.root) };
         let (oldest, horizon) = if rebuild {
             (self.oldest, self.horizon)
         } else {
+            // The node column in key order, so that the store need not sort it: the deletes of pruned
+            // versions' nodes, then the older unwritten nodes a checkpoint writes, then this version's own.
+            let pruned = self.prune_into(version, checkpoint, &mut batch)?;
             if checkpoint {
                 write_unwritten(self, version, &out.root, &out.upper, &out.new_nodes, &mut batch)?;
                 batch.put(Column::Meta, META_CHECKPOINT, version.to_be_bytes());
@@ -462,8 +476,9 @@ impl<S: KvStore> StateDb<S> {
             batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
             batch.put(Column::Meta, META_LATEST, version.to_be_bytes());
             crate::view::index_ops(out.index, &mut batch);
-            self.prune_into(version, checkpoint, &mut batch)?
+            pruned
         };
+        batch.append(node_records);
         let bytes_per_change = batch.byte_len() / changes.len().max(1) + 1;
         Ok(PreparedCommit {
             version,
@@ -754,6 +769,9 @@ impl<S: KvStore> StateDb<S> {
         // `MAX_PRUNE_PER_COMMIT` records per commit (but always at least one entry, so pruning progresses).
         let mut start = Vec::new();
         let mut pruned = 0usize;
+        // Node records are deleted in key order (the stale lists hold them in the order each update replaced
+        // them), so that the node column stays sorted and the store need not sort it (see `prepare`).
+        let mut node_deletes = Vec::new();
         'pages: loop {
             let page = self.store.scan(Column::StateStale, &start, Some(&end), STALE_PAGE)?;
             let full = page.len() == STALE_PAGE;
@@ -765,8 +783,12 @@ impl<S: KvStore> StateDb<S> {
                         break 'pages;
                     }
                     pruned += records.len();
-                    for r in records {
-                        batch.delete(column, r);
+                    if column == Column::StateNodes {
+                        node_deletes.extend(records.into_iter().map(<[u8]>::to_vec));
+                    } else {
+                        for r in records {
+                            batch.delete(column, r);
+                        }
                     }
                 }
                 start = key_successor(&k);
@@ -775,6 +797,10 @@ impl<S: KvStore> StateDb<S> {
             if !full {
                 break;
             }
+        }
+        node_deletes.sort_unstable();
+        for r in node_deletes {
+            batch.delete(Column::StateNodes, r);
         }
         Ok((oldest, horizon))
     }

@@ -74,6 +74,19 @@ pub(crate) struct NodeId {
     packed: [u8; 32],
 }
 
+/// Orders ids as their storage keys ([`NodeId::encode`]) order: by version, then depth, then path.
+impl Ord for NodeId {
+    fn cmp(&self, other: &NodeId) -> std::cmp::Ordering {
+        (self.version, self.len, self.packed).cmp(&(other.version, other.len, other.packed))
+    }
+}
+
+impl PartialOrd for NodeId {
+    fn partial_cmp(&self, other: &NodeId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl NodeId {
     /// The root position, written at `version`.
     pub fn root(version: u64) -> NodeId {
@@ -421,6 +434,17 @@ mod tests {
         }
         let a = NodeId::from_key(&NodeKey { version: 1, path: vec![1, 2] });
         assert_eq!(a.at(9).encode()[8..], a.encode()[8..]);
+        // Ids order as their storage keys.
+        let ids: Vec<NodeId> =
+            [(2, vec![]), (1, vec![15, 15]), (1, vec![0, 1, 2]), (1, vec![3]), (1, vec![0, 1])]
+                .into_iter()
+                .map(|(version, path)| NodeId::from_key(&NodeKey { version, path }))
+                .collect();
+        for x in &ids {
+            for y in &ids {
+                assert_eq!(x.cmp(y), x.encode().cmp(&y.encode()), "{x:?} {y:?}");
+            }
+        }
         assert_ne!(a.child(0, 1), a);
     }
 

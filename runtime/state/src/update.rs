@@ -85,7 +85,12 @@ enum Sub {
 
 /// The output of an update pass.
 pub(crate) struct UpdateOutput {
+    /// Every write but the node records.
     pub batch: WriteBatch,
+    /// The records of the nodes this version built, at a checkpoint (else empty), in storage-key order. Kept
+    /// apart so that the older unwritten nodes a checkpoint also writes can go before them, keeping the node
+    /// column in key order (see `checkpoint::write_unwritten`).
+    pub node_records: WriteBatch,
     pub root: Root,
     /// Nodes built above the linked depth, for the upper tree (module `upper`).
     pub upper: Vec<(NodeId, Arc<Node>)>,
@@ -252,8 +257,9 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         // Node records in storage-key order (depth, then path). Each node is written by its parent
         // (`push_sub`), children in nibble order, and parents are rebuilt in path order: every depth is already
         // in path order, so concatenating the depths sorts them.
+        let mut node_records = WriteBatch::new();
         for records in self.node_records {
-            batch.append(records);
+            node_records.append(records);
         }
         self.stale_nodes.write(self.version, StaleKind::Node, &mut batch);
         self.stale_values.write(self.version, StaleKind::Value, &mut batch);
@@ -261,6 +267,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
         self.created.write(self.version, StaleKind::Created, &mut batch);
         UpdateOutput {
             batch,
+            node_records,
             root,
             upper: self.upper,
             upper_replaced: self.upper_replaced,

@@ -217,3 +217,27 @@ fn a_version_that_changed_nothing_is_rebuilt_and_proves() {
         proof.verify(&root, &key(0), Some(b"a")).unwrap();
     }
 }
+
+#[test]
+fn a_checkpoint_writes_its_node_records_in_key_order() {
+    // Retaining 3 versions prunes as the checkpoints come: the batch also deletes older versions' nodes.
+    let mut db = StateDb::open(Arc::new(MemoryStore::new()), config(3)).unwrap();
+    let mut model = Model::new();
+    for v in 0..3 * INTERVAL {
+        let overlay = block(v, &mut model);
+        let mut prepared = db.prepare_commit(v, &overlay).unwrap();
+        let batch = prepared.take_batch();
+        let nodes: Vec<&[u8]> =
+            batch.iter().filter(|e| e.column == Column::StateNodes).map(|e| e.key).collect();
+        assert!(nodes.windows(2).all(|w| w[0] <= w[1]), "version {v}: node records out of key order");
+        assert!(batch.column_is_sorted(Column::StateNodes), "version {v}");
+        if v > 0 && v % INTERVAL == 0 {
+            // The checkpoint writes nodes built in memory by the versions since the previous one, too.
+            let versions: std::collections::BTreeSet<u64> =
+                nodes.iter().map(|k| u64::from_be_bytes(k[..8].try_into().unwrap())).collect();
+            assert!(versions.len() > 1 && versions.contains(&v), "version {v}: {versions:?}");
+        }
+        db.write_commit(prepared, batch).unwrap();
+        assert_eq!(db.root(), model_root(&model), "version {v}");
+    }
+}
