@@ -26,6 +26,9 @@ const CHANGE_PAGE: usize = 16;
 /// A node to write: its id, its hash and the node.
 type Unwritten<'a> = (NodeId, Hash, &'a Node);
 
+/// Nodes to write by (version, depth), each group in path order.
+type Groups<'a> = BTreeMap<(u64, usize), Vec<Unwritten<'a>>>;
+
 /// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
 /// not in the store: those written in memory since the previous checkpoint by earlier versions, in storage-key
 /// order (all before the checkpoint's own, which its update writes: `upper` and `new_nodes`). Returns how many.
@@ -60,21 +63,45 @@ pub(crate) fn write_unwritten<S: KvStore>(
     };
     // Storage keys order by version, then depth, then path. A depth-first walk that visits children in nibble
     // order meets the nodes of any one depth in path order, so grouping its nodes by (version, depth) sorts
-    // them without comparing paths.
-    let mut groups: BTreeMap<(u64, usize), Vec<Unwritten<'_>>> = BTreeMap::new();
-    let mut stack = vec![(id, hash, find(&id)?)];
-    let mut written = 0;
-    while let Some((id, hash, node)) = stack.pop() {
-        if id.version != version {
-            groups.entry((id.version, id.depth())).or_default().push((id, hash, node));
-            written += 1;
+    // them without comparing paths. The root's subtrees are walked in two halves on two threads; the second
+    // half's nodes follow the first's at every depth.
+    let walk = |starts: &[(NodeId, Hash)]| -> Result<Groups<'_>, StateError> {
+        let mut groups = Groups::new();
+        let mut stack = Vec::new();
+        for &(child_id, child_hash) in starts.iter().rev() {
+            stack.push((child_id, child_hash, find(&child_id)?));
         }
-        // Pushed in reverse, so popped in nibble order.
-        for c in node.children.iter().rev().filter(|c| c.leaf.is_none() && c.version > through) {
-            let child_id = id.child(c.nibble, c.version);
-            stack.push((child_id, c.hash, find(&child_id)?));
+        while let Some((id, hash, node)) = stack.pop() {
+            if id.version != version {
+                groups.entry((id.version, id.depth())).or_default().push((id, hash, node));
+            }
+            // Pushed in reverse, so popped in nibble order.
+            for c in node.children.iter().rev().filter(|c| c.leaf.is_none() && c.version > through) {
+                let child_id = id.child(c.nibble, c.version);
+                stack.push((child_id, c.hash, find(&child_id)?));
+            }
+        }
+        Ok(groups)
+    };
+    let root_node = find(&id)?;
+    let children: Vec<(NodeId, Hash)> = root_node
+        .children
+        .iter()
+        .filter(|c| c.leaf.is_none() && c.version > through)
+        .map(|c| (id.child(c.nibble, c.version), c.hash))
+        .collect();
+    let (first, second) = children.split_at(children.len() / 2);
+    let (mine, theirs) = rayon::join(|| walk(first), || walk(second));
+    let mut groups = Groups::new();
+    if id.version != version {
+        groups.insert((id.version, 0), vec![(id, hash, root_node)]);
+    }
+    for half in [mine?, theirs?] {
+        for (k, mut v) in half {
+            groups.entry(k).or_default().append(&mut v);
         }
     }
+    let written = groups.values().map(Vec::len).sum();
     for (id, hash, node) in groups.into_values().flatten() {
         let key = id.key_bytes();
         batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(&hash, out));
