@@ -356,7 +356,8 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
 
     /// The root update of a large block on two threads: the root's children groups are split into two halves
     /// of about equal size at a nibble boundary; this pass applies the first, a second pass (on another
-    /// thread of the pool, when one is free) the second, whose outputs are then appended to this one's (module docs).
+    /// thread of the pool, when one is free) the second, whose outputs are then appended to this one's
+    /// (module docs).
     fn update_root_in_parallel(
         &mut self,
         at: NodeId,
