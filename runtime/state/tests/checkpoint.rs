@@ -3,13 +3,12 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use purse_state::reference::reference_root;
+mod common;
+
+use common::{acct as key, mixed_block, model_root, Mix, Model};
 use purse_state::{Column, Fault, FaultyStore, KvStore, MemoryStore, Overlay, StateConfig, StateDb};
 use purse_types::Hash;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
 const INTERVAL: u64 = 4;
 
@@ -17,29 +16,9 @@ fn config(retained: u64) -> StateConfig {
     StateConfig { retained_versions: retained, checkpoint_interval: INTERVAL, ..Default::default() }
 }
 
-fn key(i: u32) -> Vec<u8> {
-    format!("acct/{i}").into_bytes()
-}
-
-fn model_root(m: &Model) -> Hash {
-    reference_root(m.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
-}
-
 /// Version `v`'s changes: updates and creations across the key space, and some deletions.
 fn block(v: u64, model: &mut Model) -> Overlay {
-    let mut o = Overlay::new();
-    for i in 0..300u32 {
-        let id = (i * 11 + v as u32 * 97) % 700;
-        if v > 0 && i % 7 == 0 {
-            o.delete(&key(id)).unwrap();
-            model.remove(&key(id));
-        } else {
-            let val = format!("{v}/{i}").into_bytes();
-            o.put(&key(id), &val).unwrap();
-            model.insert(key(id), val);
-        }
-    }
-    o
+    mixed_block(v, &Mix { changes: 300, stride: 11, shift: 97, keys: 700, delete_every: 7 }, model)
 }
 
 /// The versions of the node records in the store.

@@ -3,16 +3,15 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{acct, mixed_block, model_root, Mix, Model};
 use proptest::prelude::*;
-use purse_state::reference::reference_root;
 use purse_state::{
     Column, Fault, FaultyStore, KvStore, MemoryStore, Overlay, StateConfig, StateDb, StateError,
 };
 use purse_types::Hash;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
 fn key(i: u8) -> Vec<u8> {
     format!("account/{i}").into_bytes()
@@ -29,10 +28,6 @@ fn config(retained: u64) -> StateConfig {
         checkpoint_interval: INTERVAL,
         ..Default::default()
     }
-}
-
-fn model_root(m: &Model) -> Hash {
-    reference_root(m.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
 }
 
 #[derive(Debug, Clone)]
@@ -324,20 +319,10 @@ fn large_parallel_blocks_with_deletes_prove_and_prune() {
     let mut db = StateDb::open(store.clone(), config(retained)).unwrap();
     let mut model = Model::new();
     let mut states = Vec::new();
-    let k = |i: u32| format!("acct/{i}").into_bytes();
+    let k = acct;
+    let mix = Mix { changes: 4_000, stride: 13, shift: 997, keys: 9_000, delete_every: 5 };
     for v in 0..6u64 {
-        let mut o = Overlay::new();
-        for i in 0..4_000u32 {
-            let id = (i * 13 + v as u32 * 997) % 9_000;
-            if v > 0 && i % 5 == 0 {
-                o.delete(&k(id)).unwrap();
-                model.remove(&k(id));
-            } else {
-                let val = format!("{v}/{i}").into_bytes();
-                o.put(&k(id), &val).unwrap();
-                model.insert(k(id), val);
-            }
-        }
+        let o = mixed_block(v, &mix, &mut model);
         let root = db.commit(v, &o).unwrap();
         assert_eq!(root, model_root(&model), "version {v}");
         states.push((root, model.clone()));
@@ -361,7 +346,7 @@ fn large_parallel_blocks_with_deletes_prove_and_prune() {
     assert_eq!(store.len(Column::StateRoots), retained as usize);
 }
 
-/// A state without a node cache or linked levels loads every node from its record, getting the children's
+/// A state without a node cache or upper tree loads every node from its record, getting the children's
 /// hashes from their records and the leaves' from their value records: it must commit the same roots and
 /// prove the same values as a state that keeps its nodes in memory.
 #[test]
@@ -399,16 +384,16 @@ fn a_state_without_node_cache_matches_one_with() {
     assert_eq!(reopened.get_with_proof(&k(5), 5).unwrap(), warm.get_with_proof(&k(5), 5).unwrap());
 }
 
-/// After a reopen the latest tree is linked in memory only where commits rebuilt it; the rest is read from
-/// the store. Such a mixed tree must commit the roots and prove the values that a state which never closed
+/// After a reopen the latest tree's upper nodes are held in memory only where commits rebuilt them; the rest
+/// is read from the store. Such a mixed tree must commit the roots and prove the values that a state which never closed
 /// does, and a state opened again afterwards (reading only the store) must agree with both.
 #[test]
 fn a_partly_linked_tree_after_a_reopen_matches_one_never_closed() {
     let store = Arc::new(MemoryStore::new());
     let mut never_closed = StateDb::open(MemoryStore::new(), config(8)).unwrap();
     let mut reopened = StateDb::open(store.clone(), config(8)).unwrap();
-    let k = |i: u32| format!("acct/{i}").into_bytes();
-    // 3,000 keys: every node of depths 0-2 has all 16 children, so later blocks leave most linked nodes as
+    let k = acct;
+    // 3,000 keys: every node of depths 0-2 has all 16 children, so later blocks leave most upper nodes as
     // they were loaded.
     let mut o = Overlay::new();
     for i in 0..3_000u32 {
@@ -418,7 +403,7 @@ fn a_partly_linked_tree_after_a_reopen_matches_one_never_closed() {
     drop(reopened);
     let mut reopened = StateDb::open(store.clone(), config(8)).unwrap();
     for v in 1..6u64 {
-        // A few keys per block: each rebuilds a handful of paths and keeps the rest of the tree unlinked.
+        // A few keys per block: each rebuilds a handful of paths and leaves the rest out of the upper tree.
         let mut o = Overlay::new();
         for j in 0..5u32 {
             let i = (j * 613 + v as u32 * 97) % 3_200;
@@ -479,7 +464,7 @@ fn a_failed_commit_then_a_different_one_at_that_version_reads_only_the_second() 
         model.insert(k(i), b"base".to_vec());
     }
     db.commit(0, &o).unwrap();
-    // Every node goes through the cache (no linked levels), and the block is large enough for the cache
+    // Every node goes through the cache (no upper tree), and the block is large enough for the cache
     // update to run beside the write.
     let mut failed = Overlay::new();
     for i in 0..6_000u32 {
