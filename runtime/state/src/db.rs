@@ -31,10 +31,9 @@ pub const DEFAULT_NODE_CACHE_NODES: usize = 1 << 20;
 pub const MAX_PRUNE_PER_COMMIT: usize = 50_000;
 /// Most versions whose root records one commit drops.
 pub const MAX_PRUNED_VERSIONS_PER_COMMIT: u64 = 1_000;
-/// Fewest cache updates (nodes written plus nodes replaced) for which a commit updates the node cache on a
-/// second thread while the store writes (below it, handing the work to another thread costs more than it
-/// saves).
-const CONCURRENT_CACHE_MIN_NODES: usize = 2_048;
+/// Fewest nodes (new plus replaced) for which a commit does its work in memory on a second thread while the
+/// store writes (below it, handing the work to another thread costs more than it saves).
+const CONCURRENT_MIN_NODES: usize = 2_048;
 /// Stale-index entries read per page when pruning.
 const STALE_PAGE: usize = 8;
 /// Entries read per page when scanning values.
@@ -87,6 +86,8 @@ pub struct PreparedCommit {
     checkpoint: bool,
     /// Whether [`StateDb::write_commit`] already updated the node cache (evictions, and a checkpoint's nodes).
     cache_updated: bool,
+    /// Whether [`StateDb::write_commit`] already installed the new nodes in memory (`install`).
+    installed: bool,
     /// New nodes above the linked depth, for the upper tree.
     upper: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the base version above the linked depth that this version replaces.
@@ -154,6 +155,54 @@ pub struct StateDb<S> {
     /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
     /// it never copies megabytes to grow.
     batch_bytes_per_change: usize,
+    /// The nodes the last [`write_commit`](Self::write_commit) took out of memory, freed beside the next
+    /// commit's write (at most one commit's replaced nodes: the upper tree's 69,905 and the unwritten ones).
+    retired: Displaced,
+}
+
+/// What installing a commit's nodes in memory displaced (`install`): put back if the commit's write fails,
+/// else freed later (see `StateDb::retired`).
+#[derive(Debug, Default)]
+struct Displaced {
+    upper: crate::upper::Displaced,
+    /// Unwritten nodes the commit replaced.
+    unwritten: Vec<(NodeId, Arc<Node>)>,
+    /// Ids the commit added to the unwritten nodes.
+    added: Vec<NodeId>,
+}
+
+/// Installs the in-memory part of `prepared` that a failed write can undo ([`restore`]): its nodes above the
+/// linked depth in the upper tree and, for a version that is not a checkpoint, its nodes below it among the
+/// unwritten ones (a checkpoint's go to the node cache). Returns what they displaced.
+fn install(
+    upper: &mut Arc<UpperTree>,
+    unwritten: &RwLock<IdMap<Arc<Node>>>,
+    prepared: &mut PreparedCommit,
+) -> Displaced {
+    let upper_new = std::mem::take(&mut prepared.upper);
+    let mut displaced = Displaced {
+        upper: Arc::make_mut(upper).install(&prepared.upper_replaced, upper_new),
+        ..Displaced::default()
+    };
+    if !prepared.checkpoint {
+        let mut unwritten = unwritten.write();
+        displaced.unwritten = prepared.replaced.iter().filter_map(|id| unwritten.remove_entry(id)).collect();
+        let new_nodes = std::mem::take(&mut prepared.new_nodes);
+        displaced.added = new_nodes.iter().map(|(id, _)| *id).collect();
+        unwritten.extend(new_nodes);
+    }
+    prepared.installed = true;
+    displaced
+}
+
+/// Undoes the [`install`] that returned `displaced`.
+fn restore(upper: &mut Arc<UpperTree>, unwritten: &RwLock<IdMap<Arc<Node>>>, displaced: Displaced) {
+    Arc::make_mut(upper).restore(displaced.upper);
+    let mut unwritten = unwritten.write();
+    for id in &displaced.added {
+        unwritten.remove(id);
+    }
+    unwritten.extend(displaced.unwritten);
 }
 
 impl<S: KvStore> StateDb<S> {
@@ -206,6 +255,7 @@ impl<S: KvStore> StateDb<S> {
             unwritten: RwLock::new(IdMap::default()),
             rebuilt: Mutex::new(None),
             batch_bytes_per_change: 0,
+            retired: Displaced::default(),
         }
     }
 
@@ -489,6 +539,7 @@ impl<S: KvStore> StateDb<S> {
             horizon,
             checkpoint,
             cache_updated: false,
+            installed: false,
             upper: out.upper,
             upper_replaced: out.upper_replaced,
             root_record,
@@ -503,36 +554,33 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
-        let new_nodes = std::mem::take(&mut prepared.new_nodes);
         if !prepared.cache_updated {
             // Replaced nodes leave the cache: only a read of an older version could use them, and it can go to
             // the store. The cache then holds the live tree rather than a history of it, and the memory of
             // replaced nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
             self.cache.remove_all(&prepared.replaced);
         }
-        {
-            let mut unwritten = self.unwritten.write();
-            for id in &prepared.replaced {
-                unwritten.remove(id);
-            }
-            if prepared.checkpoint {
-                // Every node of the tree is in the store now: the cache may hold (and drop) them.
-                let written = std::mem::take(&mut *unwritten);
-                self.cache.insert_all(written);
-                if !prepared.cache_updated {
-                    self.cache.insert_all(new_nodes);
-                }
-            } else {
-                unwritten.extend(new_nodes);
-            }
+        if !prepared.installed {
+            drop(install(&mut self.upper, &self.unwritten, &mut prepared));
         }
         if prepared.checkpoint {
+            let written = {
+                let mut unwritten = self.unwritten.write();
+                for id in &prepared.replaced {
+                    unwritten.remove(id);
+                }
+                std::mem::take(&mut *unwritten)
+            };
+            // Every node of the tree is in the store now: the cache may hold (and drop) them.
+            self.cache.insert_all(written);
+            if !prepared.cache_updated {
+                self.cache.insert_all(std::mem::take(&mut prepared.new_nodes));
+            }
             self.checkpoint = prepared.version;
         }
         if prepared.bytes_per_change > 0 {
             self.batch_bytes_per_change = prepared.bytes_per_change;
         }
-        Arc::make_mut(&mut self.upper).apply(&prepared.upper_replaced, prepared.upper);
         self.latest = Some(prepared.version);
         self.oldest = prepared.oldest;
         self.horizon = prepared.horizon;
@@ -544,14 +592,15 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged.
     ///
-    /// While the store writes (mostly waiting for its log to sync), the node cache is updated on a second
-    /// thread of rayon's pool (ADR 0017) — the replaced nodes evicted and, at a checkpoint, the new nodes inserted — which takes the
-    /// cache's work off a block's critical path. Doing it before the write is known to succeed is safe: the
-    /// new nodes are keyed by a version that is not committed, so no read can reach them before the write
-    /// succeeds, and if it fails they are removed again (the cache holds an id once, so a later commit at
-    /// this version replaces rather than shadows them); evicting the replaced nodes early only costs a store
-    /// read if they are needed after all. (A version that is not a checkpoint keeps its new nodes out of the
-    /// cache, which may drop them, until they are written: they join the unwritten nodes once it succeeds.)
+    /// While the store writes (its log, then its memtables), a second thread of rayon's pool (ADR 0017) does
+    /// the commit's work in memory, which takes it off a block's critical path: it frees the nodes the previous
+    /// commit replaced, updates the node cache (evicts the replaced nodes and, at a checkpoint, inserts the
+    /// new ones) and installs the new nodes in the upper tree and among the unwritten ones. Doing this before
+    /// the write is known to succeed is safe. `&mut self` keeps every read out until the write returns, and
+    /// if it fails the install is undone (the upper tree's slots and the unwritten nodes are put back) and
+    /// the new nodes leave the cache again (the cache holds an id once, so a later commit at this version
+    /// replaces rather than shadows them); evicting the replaced nodes early only costs a store read if they
+    /// are needed after all. The nodes this commit replaces are freed beside the next commit's write.
     pub fn write_commit(
         &mut self,
         mut prepared: PreparedCommit,
@@ -562,23 +611,33 @@ impl<S: KvStore> StateDb<S> {
         }
         let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
         let written: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
-        let concurrent = nodes.len() + prepared.replaced.len() >= CONCURRENT_CACHE_MIN_NODES;
-        let (store, cache, replaced) = (&self.store, &self.cache, &prepared.replaced);
-        let update_cache = move || {
-            cache.remove_all(replaced);
+        let work = nodes.len()
+            + prepared.new_nodes.len()
+            + prepared.replaced.len()
+            + prepared.upper.len()
+            + prepared.upper_replaced.len();
+        let retired = std::mem::take(&mut self.retired);
+        let (store, cache, upper, unwritten) = (&self.store, &self.cache, &mut self.upper, &self.unwritten);
+        let in_memory = &mut prepared;
+        let beside = move || {
+            drop(retired);
+            cache.remove_all(&in_memory.replaced);
             cache.insert_all(nodes);
+            install(upper, unwritten, in_memory)
         };
-        let written_ok = if !concurrent {
-            update_cache();
-            store.write(batch)
+        let (written_ok, displaced) = if work < CONCURRENT_MIN_NODES {
+            let displaced = beside();
+            (store.write(batch), displaced)
         } else {
-            rayon::join(|| store.write(batch), update_cache).0
+            rayon::join(|| store.write(batch), beside)
         };
         if let Err(e) = written_ok {
+            restore(&mut self.upper, &self.unwritten, displaced);
             // The failed commit's nodes leave the cache: a different commit at this version may follow.
             self.cache.remove_all(&written);
             return Err(e.into());
         }
+        self.retired = displaced;
         prepared.cache_updated = true;
         self.finish_commit(prepared)
     }

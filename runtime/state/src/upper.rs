@@ -17,6 +17,12 @@ use std::sync::Arc;
 /// One position: the version that wrote its node, and the node.
 type Slot = Option<(u64, Arc<Node>)>;
 
+/// What an [`UpperTree::install`] displaced: each changed slot (depth, position) with its previous content.
+#[derive(Debug, Default)]
+pub(crate) struct Displaced {
+    slots: Vec<(usize, usize, Slot)>,
+}
+
 /// Nodes of the latest tree at depths below `depth`, by position. A depth's table is allocated when its first
 /// node arrives (16^d slots of 16 bytes: 1 MB at depth 4, 16 MB at depth 5), so a small state stays small.
 #[derive(Debug, Clone, Default)]
@@ -41,11 +47,15 @@ impl UpperTree {
     }
 
     /// Applies a commit: the nodes at `removed` leave (if still held at that version), then `added` are held.
-    pub fn apply(&mut self, removed: &[NodeId], added: Vec<(NodeId, Arc<Node>)>) {
+    /// Returns what they displaced: [`restore`](Self::restore) undoes the install, and dropping the result
+    /// frees the replaced nodes (which the caller may do later, off its critical path).
+    pub fn install(&mut self, removed: &[NodeId], added: Vec<(NodeId, Arc<Node>)>) -> Displaced {
+        let mut displaced = Displaced { slots: Vec::with_capacity(removed.len() + added.len()) };
         for id in removed {
-            if let Some(slot) = self.levels.get_mut(id.depth()).and_then(|l| l.get_mut(id.position())) {
+            let depth = id.depth();
+            if let Some(slot) = self.levels.get_mut(depth).and_then(|l| l.get_mut(id.position())) {
                 if matches!(slot, Some((v, _)) if *v == id.version) {
-                    *slot = None;
+                    displaced.slots.push((depth, id.position(), slot.take()));
                 }
             }
         }
@@ -56,7 +66,19 @@ impl UpperTree {
                 level.resize(1 << (4 * depth), None);
             }
             if let Some(slot) = level.get_mut(id.position()) {
-                *slot = Some((id.version, node));
+                let old = slot.replace((id.version, node));
+                displaced.slots.push((depth, id.position(), old));
+            }
+        }
+        displaced
+    }
+
+    /// Undoes the [`install`](Self::install) that returned `displaced` (the last one: installs are undone in
+    /// the reverse order they were made).
+    pub fn restore(&mut self, displaced: Displaced) {
+        for (depth, position, old) in displaced.slots.into_iter().rev() {
+            if let Some(slot) = self.levels.get_mut(depth).and_then(|l| l.get_mut(position)) {
+                *slot = old;
             }
         }
     }
@@ -83,21 +105,43 @@ mod tests {
     fn finds_only_the_version_held_at_a_position() {
         let mut t = UpperTree::new(3);
         let a = NodeId::root(0).child(3, 5).child(9, 5);
-        t.apply(&[], vec![(a, node(1)), (NodeId::root(5), node(2))]);
+        drop(t.install(&[], vec![(a, node(1)), (NodeId::root(5), node(2))]));
         assert_eq!(t.get(&a).map(|n| n.children[0].hash), Some(Hash([1; 32])));
         assert!(t.get(&a.at(4)).is_none(), "another version of the position");
         assert!(t.get(&NodeId::root(0).child(3, 5).child(8, 5)).is_none(), "another position");
         // Removing an older version leaves the newer node; removing its own version empties the slot.
-        t.apply(&[a.at(2)], Vec::new());
+        drop(t.install(&[a.at(2)], Vec::new()));
         assert!(t.get(&a).is_some());
-        t.apply(&[a], vec![(a.at(6), node(3))]);
+        drop(t.install(&[a], vec![(a.at(6), node(3))]));
         assert!(t.get(&a).is_none());
         assert_eq!(t.get(&a.at(6)).map(|n| n.children[0].hash), Some(Hash([3; 32])));
         // Too deep for the table: ignored.
         let deep = a.child(1, 7);
-        t.apply(&[], vec![(deep, node(4))]);
+        drop(t.install(&[], vec![(deep, node(4))]));
         assert!(t.get(&deep).is_none());
         t.clear();
         assert!(t.get(&NodeId::root(5)).is_none());
+    }
+
+    #[test]
+    fn restoring_an_install_gives_back_the_tree_before_it() {
+        let mut t = UpperTree::new(3);
+        let root = NodeId::root(1);
+        let a = root.child(3, 1);
+        let b = root.child(4, 1);
+        drop(t.install(&[], vec![(root, node(1)), (a, node(2)), (b, node(3))]));
+        // Version 2 replaces the root and `a`, drops `b` and adds a new child at a fresh depth-2 table.
+        let c = a.child(7, 2);
+        let displaced =
+            t.install(&[root, a, b], vec![(root.at(2), node(4)), (a.at(2), node(5)), (c, node(6))]);
+        assert_eq!(t.get(&root.at(2)).map(|n| n.children[0].hash), Some(Hash([4; 32])));
+        assert!(t.get(&b).is_none() && t.get(&root).is_none());
+        t.restore(displaced);
+        for (id, tag) in [(root, 1), (a, 2), (b, 3)] {
+            assert_eq!(t.get(&id).map(|n| n.children[0].hash), Some(Hash([tag; 32])), "{id:?}");
+        }
+        for id in [root.at(2), a.at(2), c] {
+            assert!(t.get(&id).is_none(), "{id:?} was installed, then restored away");
+        }
     }
 }

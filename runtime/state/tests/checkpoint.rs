@@ -175,6 +175,46 @@ fn a_failed_checkpoint_leaves_the_state_intact_and_its_retry_writes_the_tree() {
     }
 }
 
+/// A commit installs its nodes in memory (the upper tree, the unwritten nodes) while the store writes. A
+/// failed write between checkpoints must put back exactly the tree before it: the state still proves its
+/// latest version from memory, a different block at that version gives the reference root, and so do the
+/// next checkpoint and a reopened state.
+#[test]
+fn a_failed_write_between_checkpoints_puts_the_tree_in_memory_back() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+    // Blocks large enough for the in-memory work to run beside the write.
+    let mix = Mix { changes: 4_000, stride: 7, shift: 131, keys: 12_000, delete_every: 9 };
+    let mut model = Model::new();
+    for v in 0..2u64 {
+        let o = mixed_block(v, &mix, &mut model);
+        db.commit(v, &o).unwrap();
+    }
+    let before = db.root();
+    let mut failed_model = model.clone();
+    let failed = mixed_block(2, &mix, &mut failed_model);
+    store.inject(0, Fault::FailWrite);
+    assert!(db.commit(2, &failed).is_err());
+    assert_eq!((db.latest_version(), db.root()), (Some(1), before));
+    for i in (0..12_000u32).step_by(97) {
+        let (value, proof) = db.get_with_proof(&key(i), 1).unwrap();
+        assert_eq!(value.as_ref(), model.get(&key(i)), "key {i}");
+        proof.verify(&before, &key(i), value.as_deref()).unwrap();
+    }
+    let other = Mix { shift: 517, ..mix };
+    for v in 2..=INTERVAL + 1 {
+        let o = mixed_block(v, &other, &mut model);
+        assert_eq!(db.commit(v, &o).unwrap(), model_root(&model), "version {v}");
+    }
+    let reopened = StateDb::open(store, config(100)).unwrap();
+    assert_eq!(reopened.root(), model_root(&model));
+    for i in (0..12_000u32).step_by(89) {
+        let (value, proof) = reopened.get_with_proof(&key(i), INTERVAL + 1).unwrap();
+        assert_eq!(value.as_ref(), model.get(&key(i)), "key {i}");
+        proof.verify(&model_root(&model), &key(i), value.as_deref()).unwrap();
+    }
+}
+
 /// A change that changes nothing (deleting a missing key) keeps the nodes above it, as its change list (which
 /// lists only written values) is empty: a reopened state rebuilds the same tree and proves with it.
 #[test]
