@@ -169,14 +169,18 @@ struct Displaced {
     unwritten: Vec<(NodeId, Arc<Node>)>,
     /// Ids the commit added to the unwritten nodes.
     added: Vec<NodeId>,
+    /// At a checkpoint, the unwritten nodes before it (all of which it writes).
+    before_checkpoint: Option<IdMap<Arc<Node>>>,
 }
 
 /// Installs the in-memory part of `prepared` that a failed write can undo ([`restore`]): its nodes above the
-/// linked depth in the upper tree and, for a version that is not a checkpoint, its nodes below it among the
-/// unwritten ones (a checkpoint's go to the node cache). Returns what they displaced.
+/// linked depth go into the upper tree; those below it join the unwritten nodes, or at a checkpoint (which
+/// writes every unwritten node) the unwritten nodes that are still live go to the node cache, which may
+/// drop them once they are in the store. Returns what was displaced.
 fn install(
     upper: &mut Arc<UpperTree>,
     unwritten: &RwLock<IdMap<Arc<Node>>>,
+    cache: &NodeCache,
     prepared: &mut PreparedCommit,
 ) -> Displaced {
     let upper_new = std::mem::take(&mut prepared.upper);
@@ -184,8 +188,13 @@ fn install(
         upper: Arc::make_mut(upper).install(&prepared.upper_replaced, upper_new),
         ..Displaced::default()
     };
-    if !prepared.checkpoint {
-        let mut unwritten = unwritten.write();
+    let mut unwritten = unwritten.write();
+    if prepared.checkpoint {
+        let before = std::mem::take(&mut *unwritten);
+        cache.insert_all(before.iter().map(|(id, node)| (*id, node.clone())));
+        cache.remove_all(&prepared.replaced);
+        displaced.before_checkpoint = Some(before);
+    } else {
         displaced.unwritten = prepared.replaced.iter().filter_map(|id| unwritten.remove_entry(id)).collect();
         let new_nodes = std::mem::take(&mut prepared.new_nodes);
         displaced.added = new_nodes.iter().map(|(id, _)| *id).collect();
@@ -195,10 +204,15 @@ fn install(
     displaced
 }
 
-/// Undoes the [`install`] that returned `displaced`.
+/// Undoes the [`install`] that returned `displaced` (the nodes it put in the cache may stay there: they are
+/// the same nodes, and the unwritten ones are found among the unwritten nodes first).
 fn restore(upper: &mut Arc<UpperTree>, unwritten: &RwLock<IdMap<Arc<Node>>>, displaced: Displaced) {
     Arc::make_mut(upper).restore(displaced.upper);
     let mut unwritten = unwritten.write();
+    if let Some(before) = displaced.before_checkpoint {
+        *unwritten = before;
+        return;
+    }
     for id in &displaced.added {
         unwritten.remove(id);
     }
@@ -561,18 +575,9 @@ impl<S: KvStore> StateDb<S> {
             self.cache.remove_all(&prepared.replaced);
         }
         if !prepared.installed {
-            drop(install(&mut self.upper, &self.unwritten, &mut prepared));
+            drop(install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared));
         }
         if prepared.checkpoint {
-            let written = {
-                let mut unwritten = self.unwritten.write();
-                for id in &prepared.replaced {
-                    unwritten.remove(id);
-                }
-                std::mem::take(&mut *unwritten)
-            };
-            // Every node of the tree is in the store now: the cache may hold (and drop) them.
-            self.cache.insert_all(written);
             if !prepared.cache_updated {
                 self.cache.insert_all(std::mem::take(&mut prepared.new_nodes));
             }
@@ -612,24 +617,30 @@ impl<S: KvStore> StateDb<S> {
         let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
         let written: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
         let work = nodes.len()
-            + prepared.new_nodes.len()
+            + if prepared.checkpoint { self.unwritten.read().len() } else { prepared.new_nodes.len() }
             + prepared.replaced.len()
             + prepared.upper.len()
             + prepared.upper_replaced.len();
         let retired = std::mem::take(&mut self.retired);
         let (store, cache, upper, unwritten) = (&self.store, &self.cache, &mut self.upper, &self.unwritten);
         let in_memory = &mut prepared;
-        let beside = move || {
+        let mut displaced = Displaced::default();
+        let beside = |displaced: &mut Displaced| {
             drop(retired);
             cache.remove_all(&in_memory.replaced);
             cache.insert_all(nodes);
-            install(upper, unwritten, in_memory)
+            *displaced = install(upper, unwritten, cache, in_memory);
         };
-        let (written_ok, displaced) = if work < CONCURRENT_MIN_NODES {
-            let displaced = beside();
-            (store.write(batch), displaced)
+        // The store writes on this thread (where the caller's thread-local settings, such as RocksDB's perf
+        // context, apply), the rest runs on the pool.
+        let written_ok = if work < CONCURRENT_MIN_NODES {
+            beside(&mut displaced);
+            store.write(batch)
         } else {
-            rayon::join(|| store.write(batch), beside)
+            rayon::in_place_scope(|s| {
+                s.spawn(|_| beside(&mut displaced));
+                store.write(batch)
+            })
         };
         if let Err(e) = written_ok {
             restore(&mut self.upper, &self.unwritten, displaced);
