@@ -30,7 +30,14 @@ pub struct RocksStore {
     path: PathBuf,
     sync_writes: bool,
     cf_ids: CfIds,
+    /// The buffer the last write encoded its batch in, kept for the next (at most [`SCRATCH_KEEP_BYTES`]): a
+    /// block's batch is megabytes, and a fresh buffer each time would fault its pages in each time.
+    scratch: parking_lot::Mutex<Vec<u8>>,
 }
+
+/// Largest encoding buffer a store keeps between writes (a checkpoint's batch is about 12 MB; a larger one,
+/// such as a snapshot import's, is freed after its write).
+pub const SCRATCH_KEEP_BYTES: usize = 32 << 20;
 
 impl std::fmt::Debug for RocksStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,7 +72,13 @@ impl RocksStore {
             .map(|&c| ColumnFamilyDescriptor::new(c.name(), column_options(c, &plain, &filtered)));
         let db = DB::open_cf_descriptors(&opts, &path, cfs).map_err(backend)?;
         let cf_ids = CfIds::discover(&families(&db)?)?;
-        Ok(RocksStore { db, path, sync_writes: config.sync_writes, cf_ids })
+        Ok(RocksStore {
+            db,
+            path,
+            sync_writes: config.sync_writes,
+            cf_ids,
+            scratch: parking_lot::Mutex::new(Vec::new()),
+        })
     }
 
     /// Directory of the database.
@@ -142,10 +155,13 @@ impl KvStore for RocksStore {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let rep = crate::rocks_batch::encode(&self.cf_ids, &batch, &memtable_order(&batch))?;
+        let mut rep = std::mem::take(&mut *self.scratch.lock());
+        crate::rocks_batch::encode_into(&self.cf_ids, &batch, &memtable_order(&batch), &mut rep)?;
         drop(batch);
         let wb = rocksdb::WriteBatch::from_data(&rep);
-        drop(rep);
+        if rep.capacity() <= SCRATCH_KEEP_BYTES {
+            *self.scratch.lock() = rep;
+        }
         let mut wo = WriteOptions::default();
         wo.set_sync(self.sync_writes);
         self.db.write_opt(wb, &wo).map_err(backend)

@@ -160,6 +160,25 @@ pub struct StateDb<S> {
     retired: Displaced,
 }
 
+/// A node as the update pass reads it (`StateDb::node_ref`).
+pub(crate) enum NodeRef<'a> {
+    /// Held by the upper tree.
+    Upper(&'a Node),
+    /// From the unwritten nodes, the node cache or the store.
+    Shared(Arc<Node>),
+}
+
+impl std::ops::Deref for NodeRef<'_> {
+    type Target = Node;
+
+    fn deref(&self) -> &Node {
+        match self {
+            NodeRef::Upper(n) => n,
+            NodeRef::Shared(n) => n,
+        }
+    }
+}
+
 /// What installing a commit's nodes in memory displaced (`install`): put back if the commit's write fails,
 /// else freed later (see `StateDb::retired`).
 #[derive(Debug, Default)]
@@ -712,6 +731,15 @@ impl<S: KvStore> StateDb<S> {
             }
         }
         Ok(out)
+    }
+
+    /// The node `id` of the latest tree for the update pass: borrowed from the upper tree, which no commit
+    /// changes while `self` is borrowed (no reference count taken, none released), or else loaded.
+    pub(crate) fn node_ref(&self, id: &NodeId) -> Result<NodeRef<'_>, StateError> {
+        match self.upper.get(id) {
+            Some(n) => Ok(NodeRef::Upper(n)),
+            None => self.load_id(id).map(NodeRef::Shared),
+        }
     }
 
     /// Loads the node `id`, through the cache.

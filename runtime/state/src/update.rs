@@ -14,6 +14,7 @@
 //! pass's outputs are appended to the first's — which keeps every output in the order one pass would have
 //! produced (the second half's key hashes and paths all sort after the first's).
 
+use crate::db::NodeRef;
 use crate::hashing::leaf_hash;
 use crate::kv::{KvStore, WriteBatch};
 use crate::node::{Child, Node, NodeId};
@@ -63,10 +64,10 @@ impl Root {
 }
 
 /// What a position holds before the update.
-enum Existing {
+enum Existing<'d> {
     Empty,
     Leaf(Leaf),
-    Node(NodeId, Arc<Node>),
+    Node(NodeId, NodeRef<'d>),
 }
 
 /// A subtree after the update, before its parent decides where it lives.
@@ -230,7 +231,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             Root::Empty => self.update(at, Existing::Empty, changes)?,
             Root::Leaf(l) => self.update(at, Existing::Leaf(l), changes)?,
             Root::Node(id, _) => {
-                let node = self.db.load_id(&id)?;
+                let node = self.db.node_ref(&id)?;
                 if changes.len() >= PARALLEL_MIN_CHANGES {
                     self.update_root_in_parallel(at, id, &node, changes)?
                 } else {
@@ -278,7 +279,12 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
     }
 
     /// Updates the subtree at position `at` (version ignored), which holds `existing`.
-    fn update(&mut self, at: NodeId, existing: Existing, changes: &[Change<'_>]) -> Result<Sub, StateError> {
+    fn update(
+        &mut self,
+        at: NodeId,
+        existing: Existing<'d>,
+        changes: &[Change<'_>],
+    ) -> Result<Sub, StateError> {
         match existing {
             Existing::Empty => {
                 let items: Vec<Leaf> = changes.iter().filter_map(|c| self.new_leaf(c, None)).collect();
@@ -347,7 +353,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
                 Some(key_hash) => Existing::Leaf(Leaf { key_hash, value_version: c.version, hash: c.hash }),
                 None => {
                     let cid = child_at.at(c.version);
-                    Existing::Node(cid, self.db.load_id(&cid)?)
+                    Existing::Node(cid, self.db.node_ref(&cid)?)
                 }
             },
         };
