@@ -538,8 +538,7 @@ impl<S: KvStore> StateDb<S> {
         }
         let checkpoint =
             !rebuild && (self.latest.is_none() || version.is_multiple_of(self.config.checkpoint_interval));
-        let mut changes = hash_changes(overlay);
-        sort_by_key_hash(&mut changes);
+        let changes = hash_changes(overlay);
         let hint = changes.len().saturating_mul(self.batch_bytes_per_change.clamp(64, 4096));
         let update = TreeUpdate::new(self, version, changes.len(), hint, checkpoint);
         let out = update.run(root_of(&self.root)?, &changes)?;
@@ -961,17 +960,41 @@ fn root_record_of(root: &Root) -> RootRecord {
     RootRecord { node, hash: root.hash(), checkpoint: false }
 }
 
-/// The overlay's changes with their key and value hashes, computed on two threads of rayon's pool for a large
-/// overlay.
+/// The overlay's changes with their key and value hashes, sorted by key hash; for a large overlay, computed
+/// on two threads of rayon's pool.
 fn hash_changes(overlay: &Overlay) -> Vec<Change<'_>> {
     let entries: Vec<(&[u8], Option<&[u8]>)> = overlay.iter().collect();
     if entries.len() < crate::update::PARALLEL_MIN_CHANGES {
-        return hash_entries(&entries);
+        let mut changes = hash_entries(&entries);
+        sort_by_key_hash(&mut changes);
+        return changes;
     }
+    // Each half is hashed and sorted on its own thread, then the two sorted halves are merged.
     let (first, second) = entries.split_at(entries.len() / 2);
-    let (mut out, later) = rayon::join(|| hash_entries(first), || hash_entries(second));
-    out.extend(later);
-    out
+    let sorted = |half| {
+        let mut changes = hash_entries(half);
+        sort_by_key_hash(&mut changes);
+        changes
+    };
+    let (a, b) = rayon::join(|| sorted(first), || sorted(second));
+    merge_by_key_hash(a, b)
+}
+
+/// The changes of `a` and `b` (each sorted by key hash, their keys distinct) in one list sorted by key hash.
+fn merge_by_key_hash<'a>(a: Vec<Change<'a>>, b: Vec<Change<'a>>) -> Vec<Change<'a>> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y.key_hash < x.key_hash => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(c) => out.push(c),
+            None => return out,
+        }
+    }
 }
 
 fn hash_entries<'a>(entries: &[(&'a [u8], Option<&'a [u8]>)]) -> Vec<Change<'a>> {
@@ -983,4 +1006,31 @@ fn hash_entries<'a>(entries: &[(&'a [u8], Option<&'a [u8]>)]) -> Vec<Change<'a>>
             value: value.map(|v| (v, hashing::value_hash(v))),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_changes_come_sorted_by_key_hash_whatever_their_number() {
+        for n in [0usize, 1, 2, 1_023, 1_024, 1_025, 4_099] {
+            let mut overlay = Overlay::new();
+            for i in 0..n {
+                let key = format!("k{i}");
+                if i % 5 == 0 {
+                    overlay.delete(key.as_bytes()).unwrap();
+                } else {
+                    overlay.put(key.as_bytes(), b"v").unwrap();
+                }
+            }
+            let changes = hash_changes(&overlay);
+            assert_eq!(changes.len(), n);
+            assert!(changes.windows(2).all(|w| w[0].key_hash < w[1].key_hash), "{n} changes");
+            for c in &changes {
+                assert_eq!(c.key_hash, state_key_hash(c.key));
+                assert_eq!(c.value.is_none(), overlay.get(c.key) == Some(None));
+            }
+        }
+    }
 }
