@@ -23,11 +23,18 @@ use std::sync::Arc;
 /// Stale-index entries read per page when reading a change list.
 const CHANGE_PAGE: usize = 16;
 
-/// A node to write: its id, its hash and the node.
-type Unwritten<'a> = (NodeId, Hash, &'a Node);
+/// The records of the nodes to write by (version, depth), each group in path order.
+type Groups = BTreeMap<(u64, usize), WriteBatch>;
 
-/// Nodes to write by (version, depth), each group in path order.
-type Groups<'a> = BTreeMap<(u64, usize), Vec<Unwritten<'a>>>;
+/// Appends the record of `node` (whose id and hash are given) to its (version, depth) group.
+fn encode_into_group(groups: &mut Groups, id: &NodeId, hash: &Hash, node: &Node) {
+    let key = id.key_bytes();
+    groups.entry((id.version, id.depth())).or_default().put_with(
+        Column::StateNodes,
+        &key[..id.encoded_len()],
+        |out| node.encode_into(hash, out),
+    );
+}
 
 /// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
 /// not in the store: those written in memory since the previous checkpoint by earlier versions, in storage-key
@@ -50,8 +57,14 @@ pub(crate) fn write_unwritten<S: KvStore>(
     }
     let new: IdMap<&Arc<Node>> = upper.iter().chain(new_nodes).map(|(id, n)| (*id, n)).collect();
     let unwritten = db.unwritten_nodes();
+    // The checkpoint's own nodes are among `new`; older ones in the upper tree or the unwritten nodes.
     let find = |id: &NodeId| -> Result<&Node, StateError> {
-        match new.get(id).copied().or_else(|| db.upper_node(id)).or_else(|| unwritten.get(id)) {
+        let found = if id.version == version {
+            new.get(id).map(|n| n.as_ref())
+        } else {
+            db.upper_node(id).or_else(|| unwritten.get(id)).map(|n| n.as_ref())
+        };
+        match found {
             Some(n) => Ok(n),
             None => Err(StoreError::corrupt(
                 Column::StateNodes,
@@ -63,9 +76,9 @@ pub(crate) fn write_unwritten<S: KvStore>(
     };
     // Storage keys order by version, then depth, then path. A depth-first walk that visits children in nibble
     // order meets the nodes of any one depth in path order, so grouping its nodes by (version, depth) sorts
-    // them without comparing paths. The root's subtrees are walked in two halves on two threads; the second
-    // half's nodes follow the first's at every depth.
-    let walk = |starts: &[(NodeId, Hash)]| -> Result<Groups<'_>, StateError> {
+    // them without comparing paths. The root's subtrees are walked in two halves on two threads, each encoding
+    // the records it meets into its groups; the second half's records follow the first's in every group.
+    let walk = |starts: &[(NodeId, Hash)]| -> Result<Groups, StateError> {
         let mut groups = Groups::new();
         let mut stack = Vec::new();
         for &(child_id, child_hash) in starts.iter().rev() {
@@ -73,7 +86,7 @@ pub(crate) fn write_unwritten<S: KvStore>(
         }
         while let Some((id, hash, node)) = stack.pop() {
             if id.version != version {
-                groups.entry((id.version, id.depth())).or_default().push((id, hash, node));
+                encode_into_group(&mut groups, &id, &hash, node);
             }
             // Pushed in reverse, so popped in nibble order.
             for c in node.children.iter().rev().filter(|c| c.leaf.is_none() && c.version > through) {
@@ -94,17 +107,17 @@ pub(crate) fn write_unwritten<S: KvStore>(
     let (mine, theirs) = rayon::join(|| walk(first), || walk(second));
     let mut groups = Groups::new();
     if id.version != version {
-        groups.insert((id.version, 0), vec![(id, hash, root_node)]);
+        encode_into_group(&mut groups, &id, &hash, root_node);
     }
     for half in [mine?, theirs?] {
-        for (k, mut v) in half {
-            groups.entry(k).or_default().append(&mut v);
+        for (k, records) in half {
+            groups.entry(k).or_default().append(records);
         }
     }
-    let written = groups.values().map(Vec::len).sum();
-    for (id, hash, node) in groups.into_values().flatten() {
-        let key = id.key_bytes();
-        batch.put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(&hash, out));
+    let mut written = 0;
+    for records in groups.into_values() {
+        written += records.len();
+        batch.append(records);
     }
     Ok(written)
 }
