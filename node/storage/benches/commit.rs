@@ -90,7 +90,7 @@ impl StateSide {
     }
 
     /// Commits in timed phases: compute (tree update and hashing), then write (split by RocksDB's perf
-    /// context into its write-ahead log and memtable parts) with the node cache update running beside it.
+    /// context into its write-ahead log and memtable parts) with the commit's in-memory work beside it.
     fn commit_phased(&mut self, o: &Overlay) -> Phases {
         use rocksdb::perf::{PerfContext, PerfMetric};
         self.version += 1;
@@ -122,7 +122,7 @@ impl StateSide {
 #[derive(Default)]
 struct Phases {
     compute: Duration,
-    /// The store's write, with the node cache updated beside it.
+    /// The store's write, with the commit's in-memory work (node cache, upper tree, unwritten nodes) beside it.
     write: Duration,
     /// Of `write`: RocksDB writing (and syncing) its write-ahead log.
     wal: Duration,
@@ -296,7 +296,7 @@ fn ratio() {
 
     println!(
         "state commit phases, ms/block: compute {:.1}; write {:.1} (RocksDB log {:.1}, memtables {:.1}, stalls {:.1}; \
-         node cache beside it); {} write ops and {:.2} MB/block",
+         in-memory work beside it); {} write ops and {:.2} MB/block",
         per(phases.compute),
         per(phases.write),
         per(phases.wal),

@@ -615,7 +615,7 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged.
     ///
-    /// While the store writes (its log, then its memtables), a second thread of rayon's pool (ADR 0017) does
+    /// While the store writes (its log, then its memtables), a second thread of rayon's pool (ADRs 0017, 0018) does
     /// the commit's work in memory, which takes it off a block's critical path: it frees the nodes the previous
     /// commit replaced, updates the node cache (evicts the replaced nodes and, at a checkpoint, inserts the
     /// new ones) and installs the new nodes in the upper tree and among the unwritten ones. Doing this before
