@@ -615,15 +615,16 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged.
     ///
-    /// While the store writes (its log, then its memtables), a second thread of rayon's pool (ADRs 0017, 0018) does
-    /// the commit's work in memory, which takes it off a block's critical path: it frees the nodes the previous
-    /// commit replaced, updates the node cache (evicts the replaced nodes and, at a checkpoint, inserts the
-    /// new ones) and installs the new nodes in the upper tree and among the unwritten ones. Doing this before
-    /// the write is known to succeed is safe. `&mut self` keeps every read out until the write returns, and
-    /// if it fails the install is undone (the upper tree's slots and the unwritten nodes are put back) and
-    /// the new nodes leave the cache again (the cache holds an id once, so a later commit at this version
-    /// replaces rather than shadows them); evicting the replaced nodes early only costs a store read if they
-    /// are needed after all. The nodes this commit replaces are freed beside the next commit's write.
+    /// While the store writes (its log, then its memtables) on this thread, a thread of rayon's pool does the
+    /// commit's work in memory, off a block's critical path (ADRs 0017, 0018): it frees the nodes the previous
+    /// commit replaced, evicts this commit's replaced nodes from the node cache, and installs its new nodes —
+    /// in the upper tree, among the unwritten nodes, or at a checkpoint in the cache (with the unwritten nodes
+    /// it writes). Doing this before the write is known to succeed is safe: `&mut self` keeps every read out
+    /// until the write returns, and if it fails the install is undone (the upper tree's slots and the
+    /// unwritten nodes are put back) and the new nodes leave the cache again (the cache holds an id once, so a
+    /// later commit at this version replaces rather than shadows them); evicting the replaced nodes early only
+    /// costs a store read if they are needed after all. The nodes this commit replaces are freed beside the
+    /// next commit's write.
     pub fn write_commit(
         &mut self,
         mut prepared: PreparedCommit,
