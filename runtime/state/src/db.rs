@@ -84,10 +84,9 @@ pub struct PreparedCommit {
     horizon: u64,
     /// Whether this version is a checkpoint (the batch holds every node of its tree not yet in the store).
     checkpoint: bool,
-    /// Whether [`StateDb::write_commit`] already updated the node cache (evictions, and a checkpoint's nodes).
-    cache_updated: bool,
-    /// Whether [`StateDb::write_commit`] already installed the new nodes in memory (`install`).
-    installed: bool,
+    /// Whether [`StateDb::write_commit`] already did the commit's work in memory beside its write (the node
+    /// cache's evictions and a checkpoint's nodes, and `install`).
+    done_beside_write: bool,
     /// New nodes above the linked depth, for the upper tree.
     upper: Vec<(NodeId, Arc<Node>)>,
     /// Nodes of the base version above the linked depth that this version replaces.
@@ -219,7 +218,6 @@ fn install(
         displaced.added = new_nodes.iter().map(|(id, _)| *id).collect();
         unwritten.extend(new_nodes);
     }
-    prepared.installed = true;
     displaced
 }
 
@@ -373,15 +371,6 @@ impl<S: KvStore> StateDb<S> {
     /// The latest tree's nodes below the linked depth written since the latest checkpoint, read-locked.
     pub(crate) fn unwritten_nodes(&self) -> parking_lot::RwLockReadGuard<'_, IdMap<Arc<Node>>> {
         self.unwritten.read()
-    }
-
-    /// The node `id` of the latest tree, if memory holds it without the cache: in the upper tree, or written
-    /// since the latest checkpoint (so not in the store yet).
-    pub(crate) fn in_memory(&self, id: &NodeId) -> Option<Arc<Node>> {
-        if let Some(n) = self.upper.get(id) {
-            return Some(n.clone());
-        }
-        self.unwritten.read().get(id).cloned()
     }
 
     /// The underlying store.
@@ -570,8 +559,7 @@ impl<S: KvStore> StateDb<S> {
             oldest,
             horizon,
             checkpoint,
-            cache_updated: false,
-            installed: false,
+            done_beside_write: false,
             upper: out.upper,
             upper_replaced: out.upper_replaced,
             root_record,
@@ -586,19 +574,17 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
-        if !prepared.cache_updated {
+        if !prepared.done_beside_write {
             // Replaced nodes leave the cache: only a read of an older version could use them, and it can go to
             // the store. The cache then holds the live tree rather than a history of it, and the memory of
             // replaced nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
             self.cache.remove_all(&prepared.replaced);
-        }
-        if !prepared.installed {
             drop(install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared));
-        }
-        if prepared.checkpoint {
-            if !prepared.cache_updated {
+            if prepared.checkpoint {
                 self.cache.insert_all(std::mem::take(&mut prepared.new_nodes));
             }
+        }
+        if prepared.checkpoint {
             self.checkpoint = prepared.version;
         }
         if prepared.bytes_per_change > 0 {
@@ -668,7 +654,7 @@ impl<S: KvStore> StateDb<S> {
             return Err(e.into());
         }
         self.retired = displaced;
-        prepared.cache_updated = true;
+        prepared.done_beside_write = true;
         self.finish_commit(prepared)
     }
 
@@ -733,23 +719,32 @@ impl<S: KvStore> StateDb<S> {
         Ok(out)
     }
 
-    /// The node `id` of the latest tree for the update pass: borrowed from the upper tree, which no commit
-    /// changes while `self` is borrowed (no reference count taken, none released), or else loaded.
+    /// The node `id`: borrowed from the upper tree, which no commit changes while `self` is borrowed (so the
+    /// update pass takes and releases no reference count on it), or else loaded.
     pub(crate) fn node_ref(&self, id: &NodeId) -> Result<NodeRef<'_>, StateError> {
         match self.upper.get(id) {
             Some(n) => Ok(NodeRef::Upper(n)),
-            None => self.load_id(id).map(NodeRef::Shared),
+            None => self.load_below_upper(id).map(NodeRef::Shared),
         }
     }
 
-    /// Loads the node `id`, through the cache.
+    /// Loads the node `id`: from the upper tree, the nodes written since the latest checkpoint (not in the
+    /// store yet), the node cache or the store.
+    pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+        match self.upper.get(id) {
+            Some(n) => Ok(n.clone()),
+            None => self.load_below_upper(id),
+        }
+    }
+
+    /// [`load_id`](Self::load_id) of a node the upper tree does not hold.
     ///
     /// A record does not hold its children's hashes (see [`Node::encode_into`]): a node read from the store
     /// gets each internal child's hash from the cache or from the child's record, and each leaf's from its
     /// value record; the result must hash to the record's own hash.
-    pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
-        if let Some(n) = self.in_memory(id) {
-            return Ok(n);
+    fn load_below_upper(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+        if let Some(n) = self.unwritten.read().get(id) {
+            return Ok(n.clone());
         }
         if let Some(n) = self.cache.get_id(id) {
             return Ok(n);
