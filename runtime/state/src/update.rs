@@ -9,10 +9,10 @@
 //! The writes come out in key order per column (values and tombstones by key hash, nodes by depth then path,
 //! stale lists by kind), which is the order RocksDB's memtable inserts fastest.
 //!
-//! A large update runs on two threads of rayon's pool (ADR 0017): the root's child subtrees are disjoint, so the changes are split at a
-//! root nibble into two halves of about equal size, each half is applied by its own pass, and the second
-//! pass's outputs are appended to the first's — which keeps every output in the order one pass would have
-//! produced (the second half's key hashes and paths all sort after the first's).
+//! A large update runs on two threads of rayon's pool (ADR 0017): the root's child subtrees are disjoint, so
+//! the changes are split at a root nibble into two halves of about equal size, each half is applied by its
+//! own pass, and the second pass's outputs are appended to the first's — which keeps every output in the
+//! order one pass would have produced (the second half's key hashes and paths all sort after the first's).
 
 use crate::db::NodeRef;
 use crate::hashing::leaf_hash;

@@ -385,8 +385,8 @@ fn a_state_without_node_cache_matches_one_with() {
 }
 
 /// After a reopen the latest tree's upper nodes are held in memory only where commits rebuilt them; the rest
-/// is read from the store. Such a mixed tree must commit the roots and prove the values that a state which never closed
-/// does, and a state opened again afterwards (reading only the store) must agree with both.
+/// is read from the store. Such a mixed tree must commit the roots and prove the values that a state which
+/// never closed does, and a state opened again afterwards (reading only the store) must agree with both.
 #[test]
 fn a_partly_linked_tree_after_a_reopen_matches_one_never_closed() {
     let store = Arc::new(MemoryStore::new());
