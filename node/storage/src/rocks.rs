@@ -1,6 +1,6 @@
 //! [`KvStore`] on RocksDB: one column family per [`Column`], a checksum on every record, synced writes.
 
-use crate::checksum::{legacy, unseal};
+use crate::checksum::{legacy, seal_to_slice, unseal, CHECKSUM_LEN};
 use crate::meta::META_FORMAT;
 use crate::rocks_batch::CfIds;
 use purse_state::{check_scan_limit, Column, KvEntry, KvStore, StoreError, WriteBatch};
@@ -30,6 +30,11 @@ pub struct RocksStore {
     path: PathBuf,
     sync_writes: bool,
     cf_ids: CfIds,
+    /// Where [`KvStore::write_ahead`] builds its table files, inside the database's directory (emptied when
+    /// the store opens: a file there is one a crash interrupted).
+    ingest_dir: PathBuf,
+    /// Number of the next table file built for ingestion.
+    ingest_seq: std::sync::atomic::AtomicU64,
     /// The buffer the last write encoded its batch in, kept for the next (at most [`SCRATCH_KEEP_BYTES`]): a
     /// block's batch is megabytes, and a fresh buffer each time would fault its pages in each time.
     scratch: parking_lot::Mutex<Vec<u8>>,
@@ -52,6 +57,13 @@ fn backend(e: rocksdb::Error) -> StoreError {
     StoreError::Backend(e.into_string())
 }
 
+fn io_error(path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Backend(format!("{}: {e}", path.display()))
+}
+
+/// Subdirectory of the database where [`KvStore::write_ahead`] builds table files before ingesting them.
+pub const INGEST_DIR: &str = "ingest";
+
 impl RocksStore {
     /// Opens (creating if missing) the database at `path`.
     pub fn open(path: impl AsRef<Path>, config: RocksConfig) -> Result<RocksStore, StoreError> {
@@ -72,8 +84,16 @@ impl RocksStore {
             .map(|&c| ColumnFamilyDescriptor::new(c.name(), column_options(c, &plain, &filtered)));
         let db = DB::open_cf_descriptors(&opts, &path, cfs).map_err(backend)?;
         let cf_ids = CfIds::discover(&families(&db)?)?;
+        let ingest_dir = path.join(INGEST_DIR);
+        match std::fs::remove_dir_all(&ingest_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&ingest_dir, e)),
+            _ => {}
+        }
+        std::fs::create_dir(&ingest_dir).map_err(|e| io_error(&ingest_dir, e))?;
         Ok(RocksStore {
             db,
+            ingest_dir,
+            ingest_seq: std::sync::atomic::AtomicU64::new(0),
             path,
             sync_writes: config.sync_writes,
             cf_ids,
@@ -167,6 +187,29 @@ impl KvStore for RocksStore {
         self.db.write_opt(wb, &wo).map_err(backend)
     }
 
+    /// Builds a table file of the records (sealed like any record) and ingests it into their column family
+    /// (ADR 0019): no write-ahead log, no memtable, and so no flush or compaction of them later — the records
+    /// are a key range no other file holds (a checkpoint's nodes of versions after the previous one), so
+    /// RocksDB places the file in the lowest level. The file is synced before it is ingested, and the
+    /// ingestion is recorded in the synced manifest: durable when this returns, like a synced write.
+    fn write_ahead(&self, records: WriteBatch) -> Result<(), StoreError> {
+        let Some(first) = records.get(0) else { return Ok(()) };
+        let column = first.column;
+        let file = self
+            .ingest_dir
+            .join(format!("{}.sst", self.ingest_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        let written = self.write_table(column, &records, &file).and_then(|()| {
+            let mut io = rocksdb::IngestExternalFileOptions::default();
+            io.set_move_files(true);
+            self.db.ingest_external_file_cf_opts(self.cf(column)?, &io, vec![&file]).map_err(backend)
+        });
+        if written.is_err() {
+            // Best effort: the directory is emptied when the store next opens anyway.
+            let _ = std::fs::remove_file(&file);
+        }
+        written
+    }
+
     fn scan(
         &self,
         column: Column,
@@ -191,6 +234,35 @@ impl KvStore for RocksStore {
             out.push((k.into_vec(), value));
         }
         Ok(out)
+    }
+}
+
+impl RocksStore {
+    /// Writes `records` (puts in `column`, keys strictly ascending) to a synced table file at `file`, made
+    /// with the column family's options.
+    fn write_table(&self, column: Column, records: &WriteBatch, file: &Path) -> Result<(), StoreError> {
+        let opts = column_options(
+            column,
+            &rocksdb::BlockBasedOptions::default(),
+            &rocksdb::BlockBasedOptions::default(),
+        );
+        let mut writer = rocksdb::SstFileWriter::create(&opts);
+        writer.open(file).map_err(backend)?;
+        let mut sealed = Vec::new();
+        for e in records.iter() {
+            let Some(value) = e.value.filter(|_| e.column == column) else {
+                return Err(StoreError::Backend(format!(
+                    "write ahead takes puts into one column; got {} {}",
+                    if e.value.is_some() { "a put into" } else { "a delete from" },
+                    e.column
+                )));
+            };
+            sealed.resize(value.len() + CHECKSUM_LEN, 0);
+            seal_to_slice(column, e.key, value, &mut sealed);
+            // The writer refuses a key not after the previous one.
+            writer.put(e.key, &sealed).map_err(backend)?;
+        }
+        writer.finish().map_err(backend)
     }
 }
 
@@ -221,6 +293,56 @@ fn memtable_order(batch: &WriteBatch) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn records(column: Column, keys: &[&[u8]]) -> WriteBatch {
+        let mut b = WriteBatch::new();
+        for k in keys {
+            b.put(column, k, [*k, &b"-value"[..]].concat());
+        }
+        b
+    }
+
+    #[test]
+    fn records_written_ahead_are_read_back_sealed_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path(), RocksConfig::default()).unwrap();
+        store.put(Column::StateNodes, b"a", b"in the log").unwrap();
+        store.write_ahead(records(Column::StateNodes, &[b"b1", b"b2", b"b3"])).unwrap();
+        store.write_ahead(WriteBatch::new()).unwrap();
+        let read = |s: &RocksStore| s.scan(Column::StateNodes, b"", None, 10).unwrap();
+        let expected: Vec<KvEntry> = [(b"a".to_vec(), b"in the log".to_vec())]
+            .into_iter()
+            .chain([b"b1", b"b2", b"b3"].map(|k| (k.to_vec(), [k.as_ref(), b"-value"].concat())))
+            .collect();
+        assert_eq!(read(&store), expected);
+        assert_eq!(store.get(Column::StateNodes, b"b2").unwrap(), Some(b"b2-value".to_vec()));
+        // The table file was moved into the database, not left in the ingest directory.
+        assert_eq!(std::fs::read_dir(dir.path().join(INGEST_DIR)).unwrap().count(), 0);
+        drop(store);
+        // A file a crash left behind is removed when the store opens.
+        std::fs::write(dir.path().join(INGEST_DIR).join("7.sst"), b"half a table").unwrap();
+        let store = RocksStore::open(dir.path(), RocksConfig::default()).unwrap();
+        assert_eq!(read(&store), expected);
+        assert_eq!(std::fs::read_dir(dir.path().join(INGEST_DIR)).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_write_ahead_that_is_not_sorted_puts_into_one_column_is_refused_and_adds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path(), RocksConfig::default()).unwrap();
+        let unsorted = records(Column::StateNodes, &[b"b", b"a"]);
+        let mut with_delete = records(Column::StateNodes, &[b"a"]);
+        with_delete.delete(Column::StateNodes, b"b");
+        let mut two_columns = records(Column::StateNodes, &[b"a"]);
+        two_columns.put(Column::StateValues, b"b", b"v");
+        for bad in [unsorted, with_delete, two_columns] {
+            assert!(matches!(store.write_ahead(bad), Err(StoreError::Backend(_))));
+        }
+        for column in [Column::StateNodes, Column::StateValues] {
+            assert!(store.scan(column, b"", None, 10).unwrap().is_empty(), "{column}");
+        }
+        assert_eq!(std::fs::read_dir(dir.path().join(INGEST_DIR)).unwrap().count(), 0);
+    }
 
     #[test]
     fn memtable_order_groups_sorts_and_keeps_last_write_last() {

@@ -38,7 +38,8 @@ fn encode_into_group(groups: &mut Groups, id: &NodeId, hash: &Hash, node: &Node)
 
 /// Appends to `batch` the records of the nodes of `root`'s tree — the tree of checkpoint `version` — that are
 /// not in the store: those written in memory since the previous checkpoint by earlier versions, in storage-key
-/// order (all before the checkpoint's own, which its update writes: `upper` and `new_nodes`). Returns how many.
+/// order (the checkpoint's own, `upper` and `new_nodes`, are in its batch: these go ahead of it, see
+/// [`KvStore::write_ahead`]). Returns how many.
 ///
 /// Only subtrees whose root is newer than the previous checkpoint are visited: a node written at or before it
 /// is in the store, and so is everything below it (a node is never newer than its parent).
@@ -120,6 +121,34 @@ pub(crate) fn write_unwritten<S: KvStore>(
         batch.append(records);
     }
     Ok(written)
+}
+
+/// Node records deleted per write by [`delete_unreferenced_nodes`].
+const SWEEP_PAGE: usize = 4_096;
+
+/// Deletes the node records of versions after `checkpoint`, the latest checkpoint, and returns how many there
+/// were. Only a checkpoint writes nodes, so a healthy store has none; they are left by a checkpoint whose older
+/// nodes were written ahead of its batch ([`KvStore::write_ahead`]) when the batch then failed or the process
+/// died before it landed. Nothing refers to them, and if left they would never be pruned (a record is pruned
+/// through the stale list of the version that replaces it, which lists only nodes of the latest checkpoint
+/// or before), so the state deletes them when it opens. Normally one empty seek.
+pub(crate) fn delete_unreferenced_nodes<S: KvStore>(store: &S, checkpoint: u64) -> Result<usize, StateError> {
+    let Some(first) = checkpoint.checked_add(1) else { return Ok(0) };
+    // Node keys begin with their version (big-endian): every key of a later version sorts at or after this.
+    let start = first.to_be_bytes();
+    let mut deleted = 0;
+    loop {
+        let page = store.scan(Column::StateNodes, &start, None, SWEEP_PAGE)?;
+        if page.is_empty() {
+            return Ok(deleted);
+        }
+        let mut batch = WriteBatch::with_capacity(page.len());
+        for (k, _) in &page {
+            batch.delete(Column::StateNodes, k);
+        }
+        deleted += page.len();
+        store.write(batch)?;
+    }
 }
 
 /// The changes `version` made, read back from its change list (the keys it updated or deleted, listed as

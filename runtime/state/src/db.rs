@@ -68,21 +68,27 @@ impl Default for StateConfig {
     }
 }
 
-/// A commit computed but not yet written: write [`batch`](Self::batch) (together with anything else that must
-/// be atomic with it), then hand the prepared commit back to [`StateDb::finish_commit`].
+/// A commit computed but not yet written: take its [`batch`](Self::batch) (with
+/// [`take_batch`](Self::take_batch)), extend it with anything else that must be atomic with it, and hand both
+/// back to [`StateDb::write_commit`], which writes them.
 #[derive(Debug)]
 pub struct PreparedCommit {
     /// The version being committed.
     pub version: u64,
     /// The state root of that version.
     pub root: Hash,
-    /// Every state write of the version, including pruning of versions that fall out of the window.
+    /// Every state write of the version (including pruning of versions that fall out of the window) but a
+    /// checkpoint's older nodes, which [`StateDb::write_commit`] writes ahead of it.
     pub batch: WriteBatch,
+    /// At a checkpoint, the records of the older nodes it writes (the live ones built in memory since the
+    /// previous checkpoint), in key order: written ahead of the batch ([`KvStore::write_ahead`], ADR 0019).
+    ahead: WriteBatch,
     base: Option<u64>,
     oldest: u64,
     /// The pruning horizon after this version (see `META_HORIZON`).
     horizon: u64,
-    /// Whether this version is a checkpoint (the batch holds every node of its tree not yet in the store).
+    /// Whether this version is a checkpoint (the batch and `ahead` hold every node of its tree not yet in the
+    /// store).
     checkpoint: bool,
     /// Whether [`StateDb::write_commit`] already did the commit's work in memory beside its write (the node
     /// cache's evictions and a checkpoint's nodes, and `install`).
@@ -157,6 +163,9 @@ pub struct StateDb<S> {
     /// The nodes the last [`write_commit`](Self::write_commit) took out of memory, freed beside the next
     /// commit's write (at most one commit's replaced nodes: the upper tree's 69,905 and the unwritten ones).
     retired: Displaced,
+    /// Whether a checkpoint's older nodes were written ahead of a batch that then failed: the next commit
+    /// first deletes them (`checkpoint::delete_unreferenced_nodes`), as opening does after a crash.
+    unreferenced_nodes: bool,
 }
 
 /// A node as the update pass reads it (`StateDb::node_ref`).
@@ -261,6 +270,7 @@ impl<S: KvStore> StateDb<S> {
             )
             .into());
         }
+        crate::checkpoint::delete_unreferenced_nodes(&db.store, checkpoint)?;
         db.start_at_checkpoint(checkpoint)?;
         db.rebuild_to(latest)?;
         Ok(db)
@@ -287,6 +297,7 @@ impl<S: KvStore> StateDb<S> {
             rebuilt: Mutex::new(None),
             batch_bytes_per_change: 0,
             retired: Displaced::default(),
+            unreferenced_nodes: false,
         }
     }
 
@@ -532,16 +543,17 @@ impl<S: KvStore> StateDb<S> {
         let update = TreeUpdate::new(self, version, changes.len(), hint, checkpoint);
         let out = update.run(root_of(&self.root)?, &changes)?;
         let mut batch = out.batch;
+        let mut ahead = WriteBatch::new();
         let node_records = out.node_records;
         let root_record = RootRecord { checkpoint, ..root_record_of(&out.root) };
         let (oldest, horizon) = if rebuild {
             (self.oldest, self.horizon)
         } else {
             // The node column in key order, so that the store need not sort it: the deletes of pruned
-            // versions' nodes, then the older unwritten nodes a checkpoint writes, then this version's own.
+            // versions' nodes, then this version's own nodes. A checkpoint's older unwritten nodes go ahead.
             let pruned = self.prune_into(version, checkpoint, &mut batch)?;
             if checkpoint {
-                write_unwritten(self, version, &out.root, &out.upper, &out.new_nodes, &mut batch)?;
+                write_unwritten(self, version, &out.root, &out.upper, &out.new_nodes, &mut ahead)?;
                 batch.put(Column::Meta, META_CHECKPOINT, version.to_be_bytes());
             }
             batch.put(Column::StateRoots, root_key(version), purse_types::encode(&root_record));
@@ -555,6 +567,7 @@ impl<S: KvStore> StateDb<S> {
             version,
             root: out.root.hash(),
             batch,
+            ahead,
             base: self.latest,
             oldest,
             horizon,
@@ -569,8 +582,8 @@ impl<S: KvStore> StateDb<S> {
         })
     }
 
-    /// Records that `prepared`'s batch was written: the version becomes the latest.
-    pub fn finish_commit(&mut self, mut prepared: PreparedCommit) -> Result<(), StateError> {
+    /// Records that `prepared`'s writes were made: the version becomes the latest.
+    fn finish_commit(&mut self, mut prepared: PreparedCommit) -> Result<(), StateError> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
@@ -599,7 +612,9 @@ impl<S: KvStore> StateDb<S> {
 
     /// Writes `batch` — `prepared`'s batch, taken with [`take_batch`](PreparedCommit::take_batch) and
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
-    /// is committed and the state is unchanged.
+    /// is committed and the state is unchanged. At a checkpoint the older nodes it writes go to the store
+    /// first ([`KvStore::write_ahead`], ADR 0019); if the batch then fails they stay there unreferenced until
+    /// the next commit, or the state's next opening, deletes them.
     ///
     /// While the store writes (its log, then its memtables) on this thread, a thread of rayon's pool does the
     /// commit's work in memory, off a block's critical path (ADRs 0017, 0018): it frees the nodes the previous
@@ -619,6 +634,10 @@ impl<S: KvStore> StateDb<S> {
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
+        if self.unreferenced_nodes {
+            crate::checkpoint::delete_unreferenced_nodes(&self.store, self.checkpoint)?;
+            self.unreferenced_nodes = false;
+        }
         let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
         let written: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
         let work = nodes.len()
@@ -626,6 +645,7 @@ impl<S: KvStore> StateDb<S> {
             + prepared.replaced.len()
             + prepared.upper.len()
             + prepared.upper_replaced.len();
+        let ahead = std::mem::take(&mut prepared.ahead);
         let retired = std::mem::take(&mut self.retired);
         let (store, cache, upper, unwritten) = (&self.store, &self.cache, &mut self.upper, &self.unwritten);
         let in_memory = &mut prepared;
@@ -637,17 +657,28 @@ impl<S: KvStore> StateDb<S> {
             *displaced = install(upper, unwritten, cache, in_memory);
         };
         // The store writes on this thread (where the caller's thread-local settings, such as RocksDB's perf
-        // context, apply), the rest runs on the pool.
+        // context, apply), the rest runs on the pool. A checkpoint's older nodes go first, ahead of the batch
+        // whose checkpoint record refers to them. `ahead_tried` is set once some of them may be in the store
+        // (even a failed write may have left some).
+        let mut ahead_tried = false;
+        let write = || {
+            if !ahead.is_empty() {
+                ahead_tried = true;
+                store.write_ahead(ahead)?;
+            }
+            store.write(batch)
+        };
         let written_ok = if work < CONCURRENT_MIN_NODES {
             beside(&mut displaced);
-            store.write(batch)
+            write()
         } else {
             rayon::in_place_scope(|s| {
                 s.spawn(|_| beside(&mut displaced));
-                store.write(batch)
+                write()
             })
         };
         if let Err(e) = written_ok {
+            self.unreferenced_nodes = ahead_tried;
             restore(&mut self.upper, &self.unwritten, displaced);
             // The failed commit's nodes leave the cache: a different commit at this version may follow.
             self.cache.remove_all(&written);

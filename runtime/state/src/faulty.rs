@@ -70,6 +70,46 @@ impl<S: KvStore> FaultyStore<S> {
         self.inner
     }
 
+    /// Counts a write and returns the fault planned for it, if any (disarming it).
+    fn planned_fault(&self) -> Option<Fault> {
+        let mut p = self.plan.lock();
+        let n = p.writes_seen;
+        p.writes_seen += 1;
+        match p.armed {
+            Some((at, fault)) if at == n => {
+                p.armed = None;
+                Some(fault)
+            }
+            _ => None,
+        }
+    }
+
+    /// Applies `fault` to a write of `batch`: always an error, after applying a torn write's first operations.
+    fn apply(&self, fault: Fault, batch: WriteBatch) -> Result<(), StoreError> {
+        match fault {
+            Fault::FailWrite => Err(StoreError::Injected(format!("write of {} ops failed", batch.len()))),
+            Fault::TearWrite { applied_ops } => {
+                let total = batch.len();
+                let mut torn = WriteBatch::with_capacity(applied_ops.min(total));
+                for op in batch.into_ops().into_iter().take(applied_ops) {
+                    match op {
+                        crate::BatchOp::Put { column, key, value } => torn.put(column, key, value),
+                        crate::BatchOp::Delete { column, key } => torn.delete(column, key),
+                    }
+                }
+                self.inner.write(torn)?;
+                Err(StoreError::Injected(format!(
+                    "write torn after {} of {total} ops",
+                    applied_ops.min(total)
+                )))
+            }
+            Fault::FailReads => {
+                self.plan.lock().reads_fail = true;
+                Err(StoreError::Injected("device failed".into()))
+            }
+        }
+    }
+
     fn check_reads(&self) -> Result<(), StoreError> {
         if self.plan.lock().reads_fail {
             Err(StoreError::Injected("read failure".into()))
@@ -86,42 +126,17 @@ impl<S: KvStore> KvStore for FaultyStore<S> {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let fault = {
-            let mut p = self.plan.lock();
-            let n = p.writes_seen;
-            p.writes_seen += 1;
-            match p.armed {
-                Some((at, fault)) if at == n => {
-                    p.armed = None;
-                    Some(fault)
-                }
-                _ => None,
-            }
-        };
-        match fault {
+        match self.planned_fault() {
             None => self.inner.write(batch),
-            Some(Fault::FailWrite) => {
-                Err(StoreError::Injected(format!("write of {} ops failed", batch.len())))
-            }
-            Some(Fault::TearWrite { applied_ops }) => {
-                let total = batch.len();
-                let mut torn = WriteBatch::with_capacity(applied_ops.min(total));
-                for op in batch.into_ops().into_iter().take(applied_ops) {
-                    match op {
-                        crate::BatchOp::Put { column, key, value } => torn.put(column, key, value),
-                        crate::BatchOp::Delete { column, key } => torn.delete(column, key),
-                    }
-                }
-                self.inner.write(torn)?;
-                Err(StoreError::Injected(format!(
-                    "write torn after {} of {total} ops",
-                    applied_ops.min(total)
-                )))
-            }
-            Some(Fault::FailReads) => {
-                self.plan.lock().reads_fail = true;
-                Err(StoreError::Injected("device failed".into()))
-            }
+            Some(fault) => self.apply(fault, batch),
+        }
+    }
+
+    /// Counted among the writes (a fault planned for it applies to it), else the inner store's.
+    fn write_ahead(&self, records: WriteBatch) -> Result<(), StoreError> {
+        match self.planned_fault() {
+            None => self.inner.write_ahead(records),
+            Some(fault) => self.apply(fault, records),
         }
     }
 
@@ -147,6 +162,10 @@ impl<S: KvStore + ?Sized> KvStore for &S {
         (**self).write(batch)
     }
 
+    fn write_ahead(&self, records: WriteBatch) -> Result<(), StoreError> {
+        (**self).write_ahead(records)
+    }
+
     fn scan(
         &self,
         column: Column,
@@ -165,6 +184,10 @@ impl<S: KvStore> KvStore for std::sync::Arc<S> {
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         (**self).write(batch)
+    }
+
+    fn write_ahead(&self, records: WriteBatch) -> Result<(), StoreError> {
+        (**self).write_ahead(records)
     }
 
     fn scan(

@@ -319,6 +319,18 @@ pub trait KvStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<KvEntry>, StoreError>;
 
+    /// Durably adds `records` ahead of the [`write`](Self::write) that will refer to them: puts only, all in
+    /// one column and in strictly ascending key order, of keys nothing reads until that write lands (a state
+    /// checkpoint's older tree nodes). Unlike a write it is atomic with nothing else: after a crash or a
+    /// failed write between the two, the records are in the store with nothing referring to them (the state
+    /// deletes such records when it opens).
+    ///
+    /// A store may take a faster path than its write-ahead log and memtable (RocksDB builds a table file and
+    /// ingests it, ADR 0019); the default writes them as one batch.
+    fn write_ahead(&self, records: WriteBatch) -> Result<(), StoreError> {
+        self.write(records)
+    }
+
     /// Sets one key (a one-operation batch).
     fn put(&self, column: Column, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let mut b = WriteBatch::with_capacity(1);

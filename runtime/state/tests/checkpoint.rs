@@ -237,10 +237,55 @@ fn a_version_that_changed_nothing_is_rebuilt_and_proves() {
     }
 }
 
+/// A store that keeps the keys of the records each [`KvStore::write_ahead`] was given.
+#[derive(Debug, Default)]
+struct Recording<S> {
+    inner: S,
+    ahead: std::sync::Mutex<Vec<Vec<Vec<u8>>>>,
+}
+
+impl<S> Recording<S> {
+    fn take_ahead(&self) -> Vec<Vec<Vec<u8>>> {
+        std::mem::take(&mut *self.ahead.lock().unwrap())
+    }
+}
+
+impl<S: KvStore> KvStore for Recording<S> {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
+        self.inner.get(column, key)
+    }
+
+    fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+        self.inner.write(batch)
+    }
+
+    fn write_ahead(&self, records: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+        self.ahead.lock().unwrap().push(records.iter().map(|e| e.key.to_vec()).collect());
+        self.inner.write_ahead(records)
+    }
+
+    fn scan(
+        &self,
+        column: Column,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
+        self.inner.scan(column, start, end, limit)
+    }
+}
+
+fn version_of(node_key: &[u8]) -> u64 {
+    u64::from_be_bytes(node_key[..8].try_into().unwrap())
+}
+
+/// A checkpoint writes its own nodes in its batch, in key order after the deletes of pruned nodes, and the
+/// live nodes built in memory by the versions since the previous checkpoint ahead of it, in key order too.
 #[test]
 fn a_checkpoint_writes_its_node_records_in_key_order() {
     // Retaining 3 versions prunes as the checkpoints come: the batch also deletes older versions' nodes.
-    let mut db = StateDb::open(Arc::new(MemoryStore::new()), config(3)).unwrap();
+    let store = Arc::new(Recording::<MemoryStore>::default());
+    let mut db = StateDb::open(store.clone(), config(3)).unwrap();
     let mut model = Model::new();
     for v in 0..3 * INTERVAL {
         let overlay = block(v, &mut model);
@@ -250,13 +295,76 @@ fn a_checkpoint_writes_its_node_records_in_key_order() {
             batch.iter().filter(|e| e.column == Column::StateNodes).map(|e| e.key).collect();
         assert!(nodes.windows(2).all(|w| w[0] <= w[1]), "version {v}: node records out of key order");
         assert!(batch.column_is_sorted(Column::StateNodes), "version {v}");
-        if v > 0 && v % INTERVAL == 0 {
-            // The checkpoint writes nodes built in memory by the versions since the previous one, too.
-            let versions: std::collections::BTreeSet<u64> =
-                nodes.iter().map(|k| u64::from_be_bytes(k[..8].try_into().unwrap())).collect();
-            assert!(versions.len() > 1 && versions.contains(&v), "version {v}: {versions:?}");
-        }
+        let puts: Vec<u64> = batch
+            .iter()
+            .filter(|e| e.column == Column::StateNodes && e.value.is_some())
+            .map(|e| version_of(e.key))
+            .collect();
+        assert!(puts.iter().all(|&p| p == v), "version {v}: the batch puts only its own nodes");
         db.write_commit(prepared, batch).unwrap();
         assert_eq!(db.root(), model_root(&model), "version {v}");
+        let ahead = store.take_ahead();
+        if v > 0 && v % INTERVAL == 0 {
+            // The older nodes went ahead of the batch, in one write, in key order.
+            let [keys] = ahead.as_slice() else { panic!("version {v}: {} writes ahead", ahead.len()) };
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "version {v}: nodes ahead out of key order");
+            let versions: std::collections::BTreeSet<u64> = keys.iter().map(|k| version_of(k)).collect();
+            assert!(
+                versions.len() > 1 && versions.iter().all(|&o| o > v - INTERVAL && o < v),
+                "version {v}: {versions:?}"
+            );
+        } else {
+            assert!(ahead.is_empty(), "version {v}: only a checkpoint writes ahead");
+        }
     }
+}
+
+/// A checkpoint whose older nodes were written ahead but whose batch then failed leaves those records with
+/// nothing referring to them. They must not outlive the failure: a state opened on the store deletes them,
+/// and so does the next commit of the state that saw the failure — whichever block it commits, the store
+/// then holds exactly the older nodes that commit's checkpoint wrote.
+#[test]
+fn nodes_written_ahead_of_a_failed_checkpoint_are_deleted() {
+    let store =
+        Arc::new(Recording { inner: FaultyStore::new(MemoryStore::new()), ahead: Default::default() });
+    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+    let mut model = Model::new();
+    for v in 0..INTERVAL {
+        let o = block(v, &mut model);
+        db.commit(v, &o).unwrap();
+    }
+    let before = db.root();
+    let mut failed_model = model.clone();
+    let failed = block(INTERVAL, &mut failed_model);
+    // Write 0 is the one ahead of the batch; write 1, the batch, fails.
+    store.inner.inject(1, Fault::FailWrite);
+    assert!(db.commit(INTERVAL, &failed).is_err());
+    assert_eq!((db.latest_version(), db.root()), (Some(INTERVAL - 1), before));
+    assert_eq!(store.take_ahead().len(), 1);
+    let older = |s: &MemoryStore| -> Vec<Vec<u8>> {
+        let nodes = s.scan(Column::StateNodes, &1u64.to_be_bytes(), None, 100_000).unwrap();
+        nodes.into_iter().map(|(k, _)| k).filter(|k| version_of(k) < INTERVAL).collect()
+    };
+    assert!(!older(store.inner.inner()).is_empty(), "the records written ahead are in the store");
+
+    // Opening deletes them.
+    let copy = Arc::new(MemoryStore::new());
+    for column in Column::ALL {
+        for (k, v) in store.inner.inner().scan(column, &[], None, 100_000).unwrap() {
+            copy.put(column, &k, &v).unwrap();
+        }
+    }
+    let reopened = StateDb::open(copy.clone(), config(100)).unwrap();
+    assert_eq!(reopened.root(), before);
+    assert!(older(&copy).is_empty(), "opening left records nothing refers to");
+    assert_eq!(node_versions(&copy), vec![0]);
+
+    // The next commit deletes them before it writes: a different block at the checkpoint leaves only its own.
+    let o = block(INTERVAL + 50, &mut model);
+    assert_eq!(db.commit(INTERVAL, &o).unwrap(), model_root(&model));
+    let ahead = store.take_ahead();
+    let [written] = ahead.as_slice() else { panic!("{} writes ahead", ahead.len()) };
+    assert_eq!(&older(store.inner.inner()), written);
+    let reopened = StateDb::open(store, config(100)).unwrap();
+    assert_eq!(reopened.root(), model_root(&model));
 }

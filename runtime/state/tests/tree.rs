@@ -245,9 +245,10 @@ fn failed_write_leaves_state_intact_and_retry_succeeds() {
 #[test]
 fn prepared_commit_is_rejected_after_the_state_moved_on() {
     let mut db = StateDb::open(MemoryStore::new(), config(10)).unwrap();
-    let p = db.prepare_commit(0, &Overlay::new()).unwrap();
+    let mut p = db.prepare_commit(0, &Overlay::new()).unwrap();
     db.commit(0, &Overlay::new()).unwrap();
-    assert_eq!(db.finish_commit(p), Err(StateError::StalePreparedCommit(0)));
+    let batch = p.take_batch();
+    assert_eq!(db.write_commit(p, batch), Err(StateError::StalePreparedCommit(0)));
 }
 
 /// Ten retained versions and no node cache.
