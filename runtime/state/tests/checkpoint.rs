@@ -145,15 +145,22 @@ fn a_damaged_change_is_reported_when_the_state_opens() {
     assert!(err.contains("state_values") && err.contains("value record of a change missing"), "{err}");
 }
 
-#[test]
-fn a_failed_checkpoint_leaves_the_state_intact_and_its_retry_writes_the_tree() {
-    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
-    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
+/// A state on `store` that committed the versions before the first checkpoint after version 0, with its
+/// model.
+fn up_to_a_checkpoint<S: KvStore>(store: S) -> (StateDb<S>, Model) {
+    let mut db = StateDb::open(store, config(100)).unwrap();
     let mut model = Model::new();
-    for v in 0..4u64 {
+    for v in 0..INTERVAL {
         let o = block(v, &mut model);
         db.commit(v, &o).unwrap();
     }
+    (db, model)
+}
+
+#[test]
+fn a_failed_checkpoint_leaves_the_state_intact_and_its_retry_writes_the_tree() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let (mut db, model) = up_to_a_checkpoint(store.clone());
     let before = db.root();
     let mut next = model.clone();
     let o = block(4, &mut next);
@@ -327,12 +334,7 @@ fn a_checkpoint_writes_its_node_records_in_key_order() {
 fn nodes_written_ahead_of_a_failed_checkpoint_are_deleted() {
     let store =
         Arc::new(Recording { inner: FaultyStore::new(MemoryStore::new()), ahead: Default::default() });
-    let mut db = StateDb::open(store.clone(), config(100)).unwrap();
-    let mut model = Model::new();
-    for v in 0..INTERVAL {
-        let o = block(v, &mut model);
-        db.commit(v, &o).unwrap();
-    }
+    let (mut db, mut model) = up_to_a_checkpoint(store.clone());
     let before = db.root();
     let mut failed_model = model.clone();
     let failed = block(INTERVAL, &mut failed_model);
