@@ -12,9 +12,10 @@ use purse_state::{Overlay, StateConfig, StateDb};
 use purse_storage::{RocksConfig, RocksStore};
 use std::time::{Duration, Instant};
 
-/// The node binary's allocator (ADR 0017), so the state side allocates as it does in the node.
+/// The node binary's allocator (ADR 0017), so the state side allocates as it does in the node (set up as the
+/// node sets it up, first thing in `main`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: purse_alloc::Allocator = purse_alloc::Allocator;
 
 /// Keys updated per block.
 const BLOCK_KEYS: usize = 10_000;
@@ -326,6 +327,7 @@ fn ratio() {
 }
 
 fn main() {
+    purse_alloc::configure();
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();

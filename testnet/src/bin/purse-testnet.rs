@@ -7,6 +7,10 @@ use purse_engine::EngineConfig;
 use purse_testnet::{scenario, LocalNet, LocalNetConfig};
 use std::time::Duration;
 
+/// The node binary's allocator, set up as the node sets it up (ADR 0017): the validators run in this process.
+#[global_allocator]
+static ALLOCATOR: purse_alloc::Allocator = purse_alloc::Allocator;
+
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> anyhow::Result<T> {
     match args.iter().position(|a| a == name) {
         Some(i) => args
@@ -19,6 +23,7 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> anyhow:
 }
 
 fn main() -> anyhow::Result<()> {
+    purse_alloc::configure();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("usage: purse-testnet [--validators N] [--wallets N] [--merchants N] [--rounds N] [--dir PATH] [--quiet]");
