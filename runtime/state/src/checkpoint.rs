@@ -131,8 +131,9 @@ const SWEEP_PAGE: usize = 4_096;
 /// nodes were written ahead of its batch ([`KvStore::write_ahead`]) when the batch then failed or the process
 /// died before it landed. Nothing refers to them, and if left they would never be pruned (a record is pruned
 /// through the stale list of the version that replaces it, which lists only nodes of the latest checkpoint
-/// or before), so the state deletes them when it opens and before its next commit after such a failure.
-/// Normally one empty seek.
+/// or before), so a state deletes them before its first commit after opening and before its next commit
+/// after such a failure — never when it opens, which may be beside a running node (see
+/// [`StateDb::open`]). Normally one empty seek.
 pub(crate) fn delete_unreferenced_nodes<S: KvStore>(store: &S, checkpoint: u64) -> Result<usize, StateError> {
     let Some(first) = checkpoint.checked_add(1) else { return Ok(0) };
     // Node keys begin with their version (big-endian): every key of a later version sorts at or after this.

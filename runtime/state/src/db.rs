@@ -163,8 +163,9 @@ pub struct StateDb<S> {
     /// The nodes the last [`write_commit`](Self::write_commit) took out of memory, freed beside the next
     /// commit's write (at most one commit's replaced nodes: the upper tree's 69,905 and the unwritten ones).
     retired: Displaced,
-    /// Whether a checkpoint's older nodes were written ahead of a batch that then failed: the next commit
-    /// first deletes them (`checkpoint::delete_unreferenced_nodes`), as opening does after a crash.
+    /// Whether node records after the latest checkpoint may be in the store with nothing referring to them
+    /// — written ahead of a checkpoint batch that then failed, or, after opening, that a crash interrupted:
+    /// the next commit first deletes them (`checkpoint::delete_unreferenced_nodes`).
     unreferenced_nodes: bool,
 }
 
@@ -249,6 +250,11 @@ impl<S: KvStore> StateDb<S> {
     /// Opens the state held in `store` (empty if nothing was committed). If the latest version is not a
     /// checkpoint, its tree is rebuilt in memory from the latest checkpoint and the change lists of the
     /// versions after it, each of which must give the root its root record holds.
+    ///
+    /// Opening writes nothing, so a reader may open a store that a running node commits to (the snapshot
+    /// exporter does): node records after the latest checkpoint, which a checkpoint interrupted between its
+    /// nodes written ahead and its batch leaves behind, are deleted by this state's first commit, not here —
+    /// on a live store they may be the nodes of a checkpoint whose batch is about to land.
     pub fn open(store: S, config: StateConfig) -> Result<StateDb<S>, StateError> {
         let latest = meta_u64(&store, META_LATEST)?;
         let oldest = meta_u64(&store, META_OLDEST)?.unwrap_or(0);
@@ -270,9 +276,9 @@ impl<S: KvStore> StateDb<S> {
             )
             .into());
         }
-        crate::checkpoint::delete_unreferenced_nodes(&db.store, checkpoint)?;
         db.start_at_checkpoint(checkpoint)?;
         db.rebuild_to(latest)?;
+        db.unreferenced_nodes = true;
         Ok(db)
     }
 
@@ -614,7 +620,7 @@ impl<S: KvStore> StateDb<S> {
     /// extended with anything that must be atomic with it — and finishes the commit. On a write error nothing
     /// is committed and the state is unchanged. At a checkpoint the older nodes it writes go to the store
     /// first ([`KvStore::write_ahead`], ADR 0019); if the batch then fails they stay there unreferenced until
-    /// the next commit, or the state's next opening, deletes them.
+    /// the next commit (of this state, or the first of a state opened on the store later) deletes them.
     ///
     /// While the store writes (its log, then its memtables) on this thread, a thread of rayon's pool does the
     /// commit's work in memory, off a block's critical path (ADRs 0017, 0018): it frees the nodes the previous

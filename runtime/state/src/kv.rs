@@ -323,7 +323,8 @@ pub trait KvStore: Send + Sync {
     /// one column and in strictly ascending key order, of keys nothing reads until that write lands (a state
     /// checkpoint's older tree nodes). Unlike a write it is atomic with nothing else: after a crash or a
     /// failed write between the two, the records are in the store with nothing referring to them (the state
-    /// deletes such records when it opens, and before its next commit after a failed one).
+    /// deletes such records before its first commit after opening, and before its next commit after a
+    /// failed one).
     ///
     /// A store may take a faster path than its write-ahead log and memtable (RocksDB builds a table file and
     /// ingests it, ADR 0019); the default writes them as one batch.
