@@ -27,8 +27,8 @@ pub const SNAPSHOTS_DIR: &str = "snapshots";
 pub const SNAPSHOT_POLL: Duration = Duration::from_secs(1);
 /// Bytes of a chunk response besides its data (enum tag, height, indices, length prefix), rounded up.
 pub const CHUNK_RESPONSE_OVERHEAD: usize = 64;
-/// Largest snapshot a state sync downloads.
-pub const MAX_STATE_SYNC_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Largest snapshot a state sync downloads: the largest file an import accepts.
+pub const MAX_STATE_SYNC_BYTES: u64 = purse_storage::MAX_SNAPSHOT_FILE_BYTES;
 /// Pause between looks for peers offering a snapshot.
 pub const OFFER_POLL: Duration = Duration::from_millis(500);
 const SUFFIX: &str = "snap";

@@ -22,6 +22,14 @@ pub const SNAPSHOT_MAGIC: [u8; 8] = *b"PURSESNP";
 pub const SNAPSHOT_FORMAT: u32 = 1;
 /// Most entries one snapshot may hold (the import builds the state in one version).
 pub const MAX_SNAPSHOT_ENTRIES: u64 = MAX_OVERLAY_ENTRIES as u64;
+/// Most bytes of keys and values one snapshot may hold. An import holds the whole state in memory about
+/// three times over (its overlay, the write batch, the batch's encoding for the store) before it can compare
+/// the root with the expected one, so the bound is on what the file makes the importer allocate, whoever
+/// sent it; an export of a larger state fails rather than writing a file no importer accepts.
+pub const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
+/// Largest snapshot file: [`MAX_SNAPSHOT_BYTES`] of entries, their length prefixes, and room for the header
+/// and checksum. An import refuses a larger file before reading it; state sync downloads no more.
+pub const MAX_SNAPSHOT_FILE_BYTES: u64 = MAX_SNAPSHOT_BYTES + 8 * MAX_SNAPSHOT_ENTRIES + 64 * 1024;
 /// Entries read from the state per page while exporting.
 const EXPORT_PAGE: usize = 4_096;
 const CHECKSUM_CONTEXT: &str = "purse v1 state snapshot";
@@ -102,15 +110,38 @@ fn export_state<S: KvStore>(
         count: 0,
     };
     let tmp = path.with_extension("partial");
-    let mut file = BufWriter::new(File::create(&tmp)?);
-    file.write_all(&purse_types::encode(&header))?;
+    let written = write_snapshot(state, height, &mut header, &tmp).and_then(|()| Ok(fs::rename(&tmp, path)?));
+    if written.is_err() {
+        // Best effort: a partial file would otherwise stay until an export of the same height replaced it.
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map(|()| header)
+}
+
+/// Writes the snapshot of `state` at `height` to `tmp`, completing `header` (its entry count), and syncs it.
+fn write_snapshot<S: KvStore>(
+    state: &StateDb<S>,
+    height: u64,
+    header: &mut SnapshotHeader,
+    tmp: &Path,
+) -> Result<(), StorageError> {
+    let mut file = BufWriter::new(File::create(tmp)?);
+    file.write_all(&purse_types::encode(&*header))?;
     let mut digest = blake3::Hasher::new();
     let mut after: Option<Hash> = None;
+    let mut bytes = 0u64;
     loop {
         let page = state.entries_at(height, after.as_ref(), EXPORT_PAGE)?;
         let Some(last) = page.last() else { break };
         after = Some(last.key_hash);
         for e in &page {
+            bytes += (e.key.len() + e.value.len()) as u64;
+            if bytes > MAX_SNAPSHOT_BYTES {
+                return Err(invalid(format!(
+                    "the state at height {height} holds more than {MAX_SNAPSHOT_BYTES} bytes of keys and values, \
+                     the most a snapshot may hold"
+                )));
+            }
             for part in [&e.key, &e.value] {
                 let len = (part.len() as u32).to_le_bytes();
                 file.write_all(&len)?;
@@ -121,15 +152,13 @@ fn export_state<S: KvStore>(
         }
         header.count += page.len() as u64;
     }
-    let header_bytes = purse_types::encode(&header);
+    let header_bytes = purse_types::encode(&*header);
     file.write_all(&checksum(&header_bytes, &digest.finalize()))?;
     let mut file = file.into_inner().map_err(|e| e.into_error())?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(&header_bytes)?;
     file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, path)?;
-    Ok(header)
+    Ok(())
 }
 
 /// Reads `path`, checks its checksum and that its state has root `expected_root`, and imports it into the
@@ -161,7 +190,14 @@ pub fn import_snapshot_with_blocks<S: KvStore>(
     if storage.head().is_some() || storage.state().latest_version().is_some() {
         return Err(StorageError::NotEmpty);
     }
-    let mut r = BufReader::new(File::open(path)?);
+    let file = File::open(path)?;
+    let file_len = file.metadata()?.len();
+    if file_len > MAX_SNAPSHOT_FILE_BYTES {
+        return Err(invalid(format!(
+            "the file has {file_len} bytes, more than the {MAX_SNAPSHOT_FILE_BYTES} a snapshot may have"
+        )));
+    }
+    let mut r = BufReader::new(file);
     let header = SnapshotHeader::deserialize_reader(&mut r).map_err(|e| invalid(format!("header: {e}")))?;
     if header.magic != SNAPSHOT_MAGIC {
         return Err(invalid("not a snapshot file"));
@@ -186,9 +222,10 @@ pub fn import_snapshot_with_blocks<S: KvStore>(
     }
     let mut digest = blake3::Hasher::new();
     let mut overlay = Overlay::new();
+    let mut budget = MAX_SNAPSHOT_BYTES;
     for i in 0..header.count {
-        let key = read_part(&mut r, MAX_KEY_LEN, &mut digest, i)?;
-        let value = read_part(&mut r, MAX_VALUE_LEN, &mut digest, i)?;
+        let key = read_part(&mut r, MAX_KEY_LEN, &mut budget, &mut digest, i)?;
+        let value = read_part(&mut r, MAX_VALUE_LEN, &mut budget, &mut digest, i)?;
         if overlay.get(&key).is_some() {
             return Err(invalid(format!("entry {i} repeats a key")));
         }
@@ -234,9 +271,12 @@ pub fn import_snapshot_with_blocks<S: KvStore>(
     Ok(storage)
 }
 
+/// Reads one length-prefixed field of entry `i`: at most `max` bytes, taken from `budget` (what is left of
+/// [`MAX_SNAPSHOT_BYTES`]) before anything is allocated for it.
 fn read_part<R: Read>(
     r: &mut R,
     max: usize,
+    budget: &mut u64,
     digest: &mut blake3::Hasher,
     i: u64,
 ) -> Result<Vec<u8>, StorageError> {
@@ -246,6 +286,9 @@ fn read_part<R: Read>(
     if n > max {
         return Err(invalid(format!("entry {i} has a field of {n} bytes, more than {max}")));
     }
+    *budget = budget.checked_sub(n as u64).ok_or_else(|| {
+        invalid(format!("at entry {i} the entries exceed the {MAX_SNAPSHOT_BYTES} bytes a snapshot may hold"))
+    })?;
     let mut buf = vec![0u8; n];
     r.read_exact(&mut buf).map_err(|_| invalid(format!("truncated at entry {i}")))?;
     digest.update(&len);

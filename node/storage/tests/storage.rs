@@ -254,6 +254,41 @@ fn snapshot_round_trip_and_rejections() {
     assert!(import_snapshot(rocks(d3.path()), CHAIN, state_config(), &cut, &header.state_root).is_err());
 }
 
+/// A snapshot file larger than an import may hold in memory is refused before any of it is read: a peer
+/// serving state sync chooses the file and its checksum, so its size is checked before the checksum can be.
+#[test]
+fn a_snapshot_file_over_the_size_limit_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Storage::open(rocks(dir.path()), CHAIN, state_config()).unwrap();
+    for h in 0..3 {
+        commit(&mut s, h).unwrap();
+    }
+    let snap = dir.path().join("state-2.snap");
+    let header = s.export_snapshot(2, &snap).unwrap();
+    // The same valid file, grown (sparsely: no disk is used) one byte past the limit.
+    let big = dir.path().join("big.snap");
+    std::fs::copy(&snap, &big).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(purse_storage::MAX_SNAPSHOT_FILE_BYTES + 1)
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let err = import_snapshot(rocks(d.path()), CHAIN, state_config(), &big, &header.state_root).unwrap_err();
+    assert!(matches!(&err, StorageError::SnapshotInvalid(m) if m.contains("a snapshot may have")), "{err}");
+    // At the limit the size passes and the file's own damage is found: bytes after the checksum.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(purse_storage::MAX_SNAPSHOT_FILE_BYTES)
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let err = import_snapshot(rocks(d.path()), CHAIN, state_config(), &big, &header.state_root).unwrap_err();
+    assert!(matches!(&err, StorageError::SnapshotInvalid(m) if m.contains("after the checksum")), "{err}");
+}
+
 #[test]
 fn wal_and_signer_state_persist() {
     let dir = tempfile::tempdir().unwrap();

@@ -706,6 +706,11 @@ impl<S: KvStore> StateDb<S> {
 
     /// Up to `limit` live entries of `version` with key hash greater than `after` (from the start if `None`),
     /// ordered by key hash: page through the whole state for a snapshot.
+    ///
+    /// The version is checked again after the reads against the store's oldest readable version, not only
+    /// this state's: a reader beside a running node (the snapshot exporter) keeps the window it read when it
+    /// opened, and if the node pruned `version` since, a record the page needed may be gone — the page is
+    /// then refused with [`StateError::VersionPruned`] instead of returned without it.
     pub fn entries_at(
         &self,
         version: u64,
@@ -752,6 +757,10 @@ impl<S: KvStore> StateDb<S> {
             if !full {
                 break;
             }
+        }
+        let oldest = meta_u64(&self.store, META_OLDEST)?.unwrap_or(0);
+        if version < oldest {
+            return Err(StateError::VersionPruned { version, oldest });
         }
         Ok(out)
     }

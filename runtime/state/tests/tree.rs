@@ -166,6 +166,38 @@ fn versions_must_be_sequential() {
     assert!(matches!(db.get_at(b"a", 9), Err(StateError::VersionUnknown { version: 9, .. })));
 }
 
+/// A reader opened beside the writer (as the snapshot exporter opens a running node's store) keeps the
+/// window it read when it opened; once the writer prunes a version, paging through that version's entries
+/// fails rather than returning pages with pruned records missing.
+#[test]
+fn entries_of_a_version_pruned_since_a_reader_opened_are_refused() {
+    let retained = 3;
+    let store = Arc::new(MemoryStore::new());
+    let mut writer = StateDb::open(store.clone(), config(retained)).unwrap();
+    let commit = |db: &mut StateDb<Arc<MemoryStore>>, v: u64| {
+        let mut o = Overlay::new();
+        for i in 0..30u8 {
+            o.put(&key(i), format!("{v}-{i}").as_bytes()).unwrap();
+        }
+        db.commit(v, &o).unwrap();
+    };
+    for v in 0..4 {
+        commit(&mut writer, v);
+    }
+    let reader = StateDb::open(store.clone(), config(retained)).unwrap();
+    assert_eq!(reader.entries_at(1, None, 100).unwrap().len(), 30);
+    for v in 4..12 {
+        commit(&mut writer, v);
+    }
+    assert!(writer.oldest_version() > 1);
+    assert_eq!(
+        reader.entries_at(1, None, 100),
+        Err(StateError::VersionPruned { version: 1, oldest: writer.oldest_version() })
+    );
+    // So is the reader's own latest version, once the writer has pruned it too.
+    assert!(matches!(reader.entries_at(3, None, 100), Err(StateError::VersionPruned { version: 3, .. })));
+}
+
 #[test]
 fn pruning_drops_old_versions_and_their_records() {
     let retained = 3;
