@@ -256,6 +256,9 @@ impl<S: KvStore> StateDb<S> {
     /// nodes written ahead and its batch leaves behind, are deleted by this state's first commit, not here —
     /// on a live store they may be the nodes of a checkpoint whose batch is about to land.
     pub fn open(store: S, config: StateConfig) -> Result<StateDb<S>, StateError> {
+        // The checkpoint is read before the latest version: on a running node's store, a commit landing
+        // between the two reads then makes the latest version newer, never the checkpoint newer than it.
+        let checkpoint = meta_u64(&store, META_CHECKPOINT)?;
         let latest = meta_u64(&store, META_LATEST)?;
         let oldest = meta_u64(&store, META_OLDEST)?.unwrap_or(0);
         let mut db = StateDb::empty(store, config);
@@ -266,7 +269,11 @@ impl<S: KvStore> StateDb<S> {
                 StateError::from(StoreError::corrupt(Column::Meta, key, "state record missing"))
             })
         };
-        let checkpoint = required(META_CHECKPOINT, meta_u64(&db.store, META_CHECKPOINT)?)?;
+        // None here and a latest version there: the store's first commit landed between the two reads.
+        let checkpoint = match checkpoint {
+            Some(c) => c,
+            None => required(META_CHECKPOINT, meta_u64(&db.store, META_CHECKPOINT)?)?,
+        };
         db.horizon = required(META_HORIZON, meta_u64(&db.store, META_HORIZON)?)?;
         if checkpoint > latest {
             return Err(StoreError::corrupt(

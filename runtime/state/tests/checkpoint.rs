@@ -282,6 +282,105 @@ impl<S: KvStore> KvStore for Recording<S> {
     }
 }
 
+/// A store on which the writes of a commit land at a chosen moment: right after the first read of a `Meta`
+/// record, as when a node commits while a reader beside it (the snapshot exporter) is opening the state.
+#[derive(Debug, Default)]
+struct LandsMidOpen {
+    inner: MemoryStore,
+    /// The commit's writes (those ahead of its batch, then the batch), applied at the first `Meta` read.
+    pending: std::sync::Mutex<Vec<purse_state::WriteBatch>>,
+}
+
+impl KvStore for LandsMidOpen {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
+        let value = self.inner.get(column, key)?;
+        if column == Column::Meta {
+            for batch in std::mem::take(&mut *self.pending.lock().unwrap()) {
+                self.inner.write(batch)?;
+            }
+        }
+        Ok(value)
+    }
+
+    fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+        self.inner.write(batch)
+    }
+
+    fn scan(
+        &self,
+        column: Column,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
+        self.inner.scan(column, start, end, limit)
+    }
+}
+
+/// A store that keeps every write it is given, for replaying them elsewhere.
+#[derive(Debug, Default)]
+struct Capturing {
+    inner: MemoryStore,
+    writes: std::sync::Mutex<Vec<purse_state::WriteBatch>>,
+}
+
+impl KvStore for Capturing {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
+        self.inner.get(column, key)
+    }
+
+    fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+        self.writes.lock().unwrap().push(batch.clone());
+        self.inner.write(batch)
+    }
+
+    fn scan(
+        &self,
+        column: Column,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
+        self.inner.scan(column, start, end, limit)
+    }
+}
+
+/// A reader opening the state while the writer commits a checkpoint (the snapshot exporter opens a running
+/// node's store) opens a consistent version whichever of the state's records it reads before the commit
+/// lands and whichever after: here the whole checkpoint lands between its first read and the rest.
+#[test]
+fn a_checkpoint_landing_while_a_reader_opens_gives_a_consistent_state() {
+    let writer_store = Arc::new(Capturing::default());
+    let mut writer = StateDb::open(writer_store.clone(), config(100)).unwrap();
+    let mut model = Model::new();
+    for v in 0..2 * INTERVAL - 1 {
+        let o = block(v, &mut model);
+        writer.commit(v, &o).unwrap();
+    }
+    // The reader's store holds everything committed so far; the checkpoint's writes are held back.
+    let reader_store = Arc::new(LandsMidOpen::default());
+    for column in Column::ALL {
+        for (k, v) in writer_store.inner.scan(column, &[], None, 100_000).unwrap() {
+            reader_store.inner.put(column, &k, &v).unwrap();
+        }
+    }
+    writer_store.writes.lock().unwrap().clear();
+    // The writer commits the last version before a checkpoint and the checkpoint itself.
+    for v in 2 * INTERVAL - 1..=2 * INTERVAL {
+        let o = block(v, &mut model);
+        writer.commit(v, &o).unwrap();
+    }
+    *reader_store.pending.lock().unwrap() = std::mem::take(&mut *writer_store.writes.lock().unwrap());
+
+    let reader = StateDb::open(reader_store.clone(), config(100)).unwrap();
+    assert!(reader_store.pending.lock().unwrap().is_empty(), "the commits landed during the opening");
+    // It opened at a version the writer committed, with that version's root.
+    let latest = reader.latest_version().unwrap();
+    assert!(latest >= 2 * INTERVAL - 2, "opened at {latest}");
+    assert_eq!(reader.root(), writer.root_at(latest).unwrap());
+    assert_eq!(StateDb::open(reader_store, config(100)).unwrap().root(), model_root(&model));
+}
+
 fn version_of(node_key: &[u8]) -> u64 {
     u64::from_be_bytes(node_key[..8].try_into().unwrap())
 }
