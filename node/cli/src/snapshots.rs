@@ -29,6 +29,18 @@ pub const SNAPSHOT_POLL: Duration = Duration::from_secs(1);
 pub const CHUNK_RESPONSE_OVERHEAD: usize = 64;
 /// Largest snapshot a state sync downloads: the largest file an import accepts.
 pub const MAX_STATE_SYNC_BYTES: u64 = purse_storage::MAX_SNAPSHOT_FILE_BYTES;
+/// Smallest chunk a peer may send, but for a snapshot's last (servers send
+/// `purse_network::config::MAX_SNAPSHOT_CHUNK_BYTES`, or less when their response limit is lower): bounds a
+/// download to `MAX_STATE_SYNC_BYTES / MIN_SNAPSHOT_CHUNK_BYTES` requests.
+pub const MIN_SNAPSHOT_CHUNK_BYTES: usize = 64 * 1024;
+/// Slowest average rate at which a download may run: a peer slower than this is given up for the next offer.
+pub const MIN_DOWNLOAD_BYTES_PER_SEC: u64 = 1024 * 1024;
+/// Time a download may take on top of its bytes at [`MIN_DOWNLOAD_BYTES_PER_SEC`].
+pub const DOWNLOAD_GRACE: Duration = Duration::from_secs(60);
+/// Extension of a download in progress, in the data directory (`state-sync-<height>.download`).
+const DOWNLOAD_SUFFIX: &str = "download";
+/// Extension of an export in progress, in the snapshot folder (`purse_storage` names it).
+const PARTIAL_SUFFIX: &str = "partial";
 /// Pause between looks for peers offering a snapshot.
 pub const OFFER_POLL: Duration = Duration::from_millis(500);
 const SUFFIX: &str = "snap";
@@ -83,6 +95,12 @@ impl SnapshotDir {
         Some((total, data))
     }
 
+    /// Deletes the exports a crash interrupted (`.partial` files): an export is only retried at the newest
+    /// snapshot height, so an older one would stay.
+    pub fn remove_partials(&self) {
+        remove_with_suffix(&self.dir, PARTIAL_SUFFIX);
+    }
+
     /// Deletes all but the newest `keep` snapshots.
     pub fn prune(&self, keep: usize) {
         let heights = self.heights();
@@ -113,6 +131,7 @@ impl Snapshotter {
         if interval == 0 {
             bail!("the snapshot interval must be positive");
         }
+        dir.remove_partials();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -198,27 +217,28 @@ async fn ask(
     }
 }
 
-/// The highest snapshot at least `min_height` any connected peer serves.
-async fn best_offer(handle: &NetworkHandle, s: &StateSyncSettings) -> Option<(PeerId, u64)> {
-    let mut best: Option<(PeerId, u64)> = None;
+/// The newest snapshot at least `min_height` each connected peer serves, newest first.
+async fn offers(handle: &NetworkHandle, s: &StateSyncSettings) -> Vec<(PeerId, u64)> {
+    let mut offers = Vec::new();
     for peer in handle.peers() {
         if let Some(SyncResponse::Snapshots(heights)) =
             ask(handle, peer, SyncRequest::Snapshots, s.request_timeout).await
         {
-            if let Some(&h) = heights.iter().max() {
-                if h >= s.min_height && best.is_none_or(|(_, b)| h > b) {
-                    best = Some((peer, h));
-                }
+            if let Some(&h) = heights.iter().max().filter(|&&h| h >= s.min_height) {
+                offers.push((peer, h));
             }
         }
     }
-    best
+    offers.sort_by_key(|o| std::cmp::Reverse(o.1));
+    offers
 }
 
-/// For a node with an empty store: finds the newest snapshot a peer serves, checks the block at its height
-/// against the genesis validators' signatures, downloads it, and imports it (with the genesis record and that
-/// block as anchors) into `store`. `Ok(None)`: no usable snapshot within the wait (or the validators changed
-/// since genesis, so the certificate cannot be checked here) — the caller falls back to block sync.
+/// For a node with an empty store: finds the snapshots peers serve and, newest first, checks the block at a
+/// snapshot's height against the genesis validators' signatures, downloads the snapshot and imports it (with
+/// the genesis record and that block as anchors) into `store`. An offer that fails — a peer that does not
+/// send the block or the snapshot, sends them wrong or too slowly, or a block the genesis validators did not
+/// certify (the set may have changed since) — is reported and the next one tried. `Ok(None)`: no offer within
+/// the wait, or none that worked — the caller falls back to block sync.
 pub async fn state_sync(
     handle: &NetworkHandle,
     store: Arc<RocksStore>,
@@ -226,10 +246,13 @@ pub async fn state_sync(
     data_dir: &Path,
     s: &StateSyncSettings,
 ) -> Result<Option<Storage<Arc<RocksStore>>>> {
+    // Downloads a crash interrupted.
+    remove_with_suffix(data_dir, DOWNLOAD_SUFFIX);
     let deadline = Instant::now() + s.wait;
-    let (peer, height) = loop {
-        if let Some(offer) = best_offer(handle, s).await {
-            break offer;
+    let offers = loop {
+        let offers = offers(handle, s).await;
+        if !offers.is_empty() {
+            break offers;
         }
         if Instant::now() >= deadline {
             tracing::info!(wait = ?s.wait, "state sync: no peer offers a snapshot; syncing blocks from genesis");
@@ -237,6 +260,30 @@ pub async fn state_sync(
         }
         tokio::time::sleep(OFFER_POLL).await;
     };
+    for (peer, height) in offers {
+        match sync_from(handle, Arc::clone(&store), genesis, data_dir, s, peer, height).await {
+            Ok(Some(storage)) => return Ok(Some(storage)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(%peer, height, error = %format!("{e:#}"), "state sync: this offer failed");
+            }
+        }
+    }
+    tracing::warn!("state sync: no offered snapshot could be used; syncing blocks from genesis");
+    Ok(None)
+}
+
+/// One offer of [`state_sync`]: the snapshot at `height` from `peer`. `Ok(None)`: the block at that height is
+/// not certified by the genesis validators.
+async fn sync_from(
+    handle: &NetworkHandle,
+    store: Arc<RocksStore>,
+    genesis: &Genesis,
+    data_dir: &Path,
+    s: &StateSyncSettings,
+    peer: PeerId,
+    height: u64,
+) -> Result<Option<Storage<Arc<RocksStore>>>> {
     tracing::info!(%peer, height, "state sync: fetching the snapshot");
     let block =
         match ask(handle, peer, SyncRequest::Blocks { from: height, to: height }, s.request_timeout).await {
@@ -252,11 +299,11 @@ pub async fn state_sync(
     }
     if let Err(e) = block.certificate.verify_for(&genesis.chain_id, &validators, height, &id) {
         tracing::warn!(%peer, height, error = %e,
-            "state sync: the block is not certified by the genesis validators (the set may have changed); syncing blocks instead");
+            "state sync: the block is not certified by the genesis validators (the set may have changed)");
         return Ok(None);
     }
     let root = block.block.header.state_root;
-    let partial = data_dir.join(format!("state-sync-{height}.download"));
+    let partial = data_dir.join(format!("state-sync-{height}.{DOWNLOAD_SUFFIX}"));
     let result = download(handle, peer, height, &partial, s).await;
     let imported = match result {
         Ok(()) => {
@@ -285,6 +332,18 @@ pub async fn state_sync(
     Ok(Some(storage))
 }
 
+/// Deletes the files of `dir` whose extension is `suffix` (best effort: a failure is logged).
+fn remove_with_suffix(dir: &Path, suffix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_some_and(|e| e == suffix) {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "could not delete a leftover file");
+            }
+        }
+    }
+}
+
 /// The records of the certified block a snapshot is anchored to.
 fn anchor(b: &SyncedBlock) -> CommitBundle {
     CommitBundle {
@@ -299,7 +358,8 @@ fn anchor(b: &SyncedBlock) -> CommitBundle {
     }
 }
 
-/// Fetches every chunk of the snapshot at `height` from `peer` into `path`.
+/// Fetches every chunk of the snapshot at `height` from `peer` into `path`: each checked by [`check_chunk`],
+/// the whole within [`download_deadline`] of the start.
 async fn download(
     handle: &NetworkHandle,
     peer: PeerId,
@@ -308,26 +368,125 @@ async fn download(
     s: &StateSyncSettings,
 ) -> Result<()> {
     let mut file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut total: Option<u32> = None;
+    let started = Instant::now();
+    let mut shape: Option<(u32, usize)> = None;
     let mut chunk = 0u32;
     let mut bytes = 0u64;
-    while total.is_none_or(|t| chunk < t) {
+    while shape.is_none_or(|(total, _)| chunk < total) {
+        if let Some((total, first)) = shape {
+            if started.elapsed() > download_deadline(total, first) {
+                bail!("peer {peer} sends snapshot {height} slower than {MIN_DOWNLOAD_BYTES_PER_SEC} bytes/s");
+            }
+        }
         let (t, data) =
             match ask(handle, peer, SyncRequest::Snapshot { height, chunk }, s.request_timeout).await {
                 Some(SyncResponse::SnapshotChunk { total_chunks, data, .. }) => (total_chunks, data),
                 other => bail!("peer {peer} did not send chunk {chunk} of snapshot {height}: {other:?}"),
             };
-        if *total.get_or_insert(t) != t {
+        let (total, first) = *shape.get_or_insert((t, data.len()));
+        if total != t {
             bail!("peer {peer} changed the chunk count of snapshot {height}");
         }
+        check_chunk(chunk, total, first, data.len())
+            .map_err(|e| anyhow!("peer {peer}, snapshot {height}: {e}"))?;
         bytes += data.len() as u64;
-        if bytes > MAX_STATE_SYNC_BYTES {
-            bail!("snapshot {height} is larger than {MAX_STATE_SYNC_BYTES} bytes");
-        }
         file.write_all(&data)?;
         chunk += 1;
     }
     file.sync_all()?;
-    tracing::info!(height, chunks = chunk, bytes, "state sync: snapshot downloaded");
+    tracing::info!(height, chunks = chunk, bytes, took = ?started.elapsed(), "state sync: snapshot downloaded");
     Ok(())
+}
+
+/// Checks chunk `chunk`, of `len` bytes, of a snapshot announced as `total` chunks whose chunk 0 had `first`
+/// bytes: no chunk is empty, every chunk but the last is as long as the first and the last no longer, the
+/// first holds at least [`MIN_SNAPSHOT_CHUNK_BYTES`] unless it is the only one, and the announced size is at
+/// most [`MAX_STATE_SYNC_BYTES`].
+fn check_chunk(chunk: u32, total: u32, first: usize, len: usize) -> Result<(), String> {
+    if total == 0 || chunk >= total {
+        return Err(format!("chunk {chunk} of {total}"));
+    }
+    if len == 0 {
+        return Err(format!("chunk {chunk} is empty"));
+    }
+    if total > 1 && first < MIN_SNAPSHOT_CHUNK_BYTES {
+        return Err(format!("chunks of {first} bytes, fewer than {MIN_SNAPSHOT_CHUNK_BYTES}"));
+    }
+    let least = u64::from(total - 1).saturating_mul(first as u64).saturating_add(1);
+    if least > MAX_STATE_SYNC_BYTES {
+        return Err(format!("{total} chunks of {first} bytes exceed {MAX_STATE_SYNC_BYTES} bytes"));
+    }
+    let last = chunk + 1 == total;
+    if (!last && len != first) || len > first {
+        return Err(format!("chunk {chunk} has {len} bytes where chunk 0 had {first}"));
+    }
+    Ok(())
+}
+
+/// How long a download of `total` chunks of `first` bytes may take: [`DOWNLOAD_GRACE`] plus its bytes at
+/// [`MIN_DOWNLOAD_BYTES_PER_SEC`].
+fn download_deadline(total: u32, first: usize) -> Duration {
+    let bytes = u64::from(total).saturating_mul(first as u64);
+    DOWNLOAD_GRACE + Duration::from_secs(bytes / MIN_DOWNLOAD_BYTES_PER_SEC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: usize = MIN_SNAPSHOT_CHUNK_BYTES;
+
+    #[test]
+    fn chunks_must_have_the_shape_the_first_announced() {
+        // A file of one chunk may be small; no chunk may be empty.
+        assert_eq!(check_chunk(0, 1, 100, 100), Ok(()));
+        assert!(check_chunk(0, 1, 0, 0).is_err());
+        // Full chunks, then a shorter last one.
+        assert_eq!(check_chunk(0, 3, C, C), Ok(()));
+        assert_eq!(check_chunk(1, 3, C, C), Ok(()));
+        assert_eq!(check_chunk(2, 3, C, 10), Ok(()));
+        assert!(check_chunk(1, 3, C, C - 1).is_err(), "a short chunk before the last");
+        assert!(check_chunk(2, 3, C, C + 1).is_err(), "a last chunk longer than the first");
+        assert!(check_chunk(2, 3, C, 0).is_err(), "an empty last chunk");
+        assert!(check_chunk(3, 3, C, C).is_err(), "a chunk past the announced count");
+        assert!(check_chunk(0, 0, C, C).is_err(), "no chunks");
+    }
+
+    #[test]
+    fn tiny_chunks_and_oversized_snapshots_are_refused_before_downloading_them() {
+        // Many chunks of a few bytes would take billions of requests.
+        assert!(check_chunk(0, u32::MAX, 1, 1).is_err());
+        assert!(check_chunk(0, 2, C - 1, C - 1).is_err());
+        // The announced size may not exceed what an import accepts.
+        let most = u32::try_from(MAX_STATE_SYNC_BYTES / C as u64).unwrap();
+        assert_eq!(check_chunk(0, most, C, C), Ok(()));
+        assert!(check_chunk(0, most + 2, C, C).is_err());
+    }
+
+    #[test]
+    fn a_download_may_take_its_bytes_at_the_slowest_rate_plus_a_grace() {
+        assert_eq!(download_deadline(1, 100), DOWNLOAD_GRACE);
+        let mib = 1024 * 1024;
+        assert_eq!(download_deadline(100, mib), DOWNLOAD_GRACE + Duration::from_secs(100));
+        // The largest snapshot an import accepts (about 1.1 GiB) gets about 19 minutes in all.
+        let most = u32::try_from(MAX_STATE_SYNC_BYTES.div_ceil(mib as u64)).unwrap();
+        assert!(download_deadline(most, mib) < Duration::from_secs(20 * 60));
+    }
+
+    #[test]
+    fn leftover_partial_files_are_removed_and_snapshots_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshots = SnapshotDir::new(dir.path().to_path_buf());
+        std::fs::write(snapshots.path(16), b"snapshot").unwrap();
+        std::fs::write(dir.path().join(format!("{:020}.{PARTIAL_SUFFIX}", 32)), b"half").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"other").unwrap();
+        snapshots.remove_partials();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec![format!("{:020}.snap", 16), "notes.txt".to_string()]);
+        assert_eq!(snapshots.heights(), vec![16]);
+    }
 }
