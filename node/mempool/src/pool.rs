@@ -515,6 +515,9 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
             let old = cached.and_then(|s| s.future.get(&t.nonce));
             (Slot::Queue { replace: old.is_some(), expected: pool_next }, old)
         };
+        if let Some(r) = self.fuel_too_high(tx) {
+            return Ok(Err(r));
+        }
         let fee = self.fee(tx, len);
         if t.max_fee.0 < fee {
             return Ok(Err(Reason::FeeTooLow { required: fee, max_fee: t.max_fee.0 }));
@@ -711,6 +714,9 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
             let r = Reason::Expired { expiry: t.expiry_height, next_height };
             return Ok(Err((e, r)));
         }
+        if let Some(r) = self.fuel_too_high(&e.tx) {
+            return Ok(Err((e, r)));
+        }
         let fee = self.fee(&e.tx, e.len as usize);
         if t.max_fee.0 < fee {
             let r = Reason::FeeTooLow { required: fee, max_fee: t.max_fee.0 };
@@ -749,6 +755,14 @@ impl<S: StateRead, P: DebitPolicy> Mempool<S, P> {
 
     /// The fee the chain reserves for `tx`: size fee plus the fee of its declared fuel (contract fuel limit, or a
     /// confidential operation's fixed proof-verification fuel), as `check_envelope` does.
+    /// [`Reason::FuelTooHigh`] if `tx` declares more fuel than the committed params' `max_tx_fuel`, as block
+    /// execution's envelope check refuses (and block building, which stops at the first transaction that does
+    /// not fit the block's fuel, would stop at one declaring more than a block's).
+    fn fuel_too_high(&self, tx: &SignedTransaction) -> Option<Reason> {
+        let fuel = purse_runtime::declared_fuel(tx);
+        (fuel > self.params.max_tx_fuel).then_some(Reason::FuelTooHigh { fuel, max: self.params.max_tx_fuel })
+    }
+
     fn fee(&self, tx: &SignedTransaction, len: usize) -> u128 {
         self.params.fee_for(len).saturating_add(self.params.fuel_fee(purse_runtime::declared_fuel(tx)))
     }

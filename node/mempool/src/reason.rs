@@ -74,6 +74,15 @@ pub enum Reason {
         /// Max fee offered.
         max_fee: u128,
     },
+    /// The fuel the transaction declares (a contract payload's `fuel_limit`) is above the chain's
+    /// `max_tx_fuel`: block execution refuses it, and block building would stop at it.
+    #[error("declared fuel {fuel} is above the chain's max_tx_fuel {max}")]
+    FuelTooHigh {
+        /// Fuel declared.
+        fuel: u64,
+        /// The chain's `max_tx_fuel`.
+        max: u64,
+    },
     /// The sender's available native balance does not cover the fee.
     #[error("available balance {available} cannot pay the fee of {fee}")]
     CannotPayFee {
@@ -199,6 +208,7 @@ impl Reason {
             Reason::AlreadyKnown => "already_known",
             Reason::ReplacementUnderpriced { .. } => "replacement_underpriced",
             Reason::FeeTooLow { .. } => "fee_too_low",
+            Reason::FuelTooHigh { .. } => "fuel_too_high",
             Reason::CannotPayFee { .. } => "cannot_pay_fee",
             Reason::InsufficientAvailable { .. } => "insufficient_available",
             Reason::InvalidAmount => "invalid_amount",
@@ -223,7 +233,7 @@ impl Reason {
     }
 
     /// Every code, in declaration order (for documentation and tests).
-    pub const ALL_CODES: [&'static str; 31] = [
+    pub const ALL_CODES: [&'static str; 32] = [
         "bad_signature",
         "too_large",
         "wrong_chain",
@@ -235,6 +245,7 @@ impl Reason {
         "already_known",
         "replacement_underpriced",
         "fee_too_low",
+        "fuel_too_high",
         "cannot_pay_fee",
         "insufficient_available",
         "invalid_amount",

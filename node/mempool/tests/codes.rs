@@ -21,6 +21,7 @@ fn reason_codes_are_stable_and_distinct() {
         (Reason::AlreadyKnown, "already_known"),
         (Reason::ReplacementUnderpriced { required: 2, offered: 1 }, "replacement_underpriced"),
         (Reason::FeeTooLow { required: 2, max_fee: 1 }, "fee_too_low"),
+        (Reason::FuelTooHigh { fuel: 2, max: 1 }, "fuel_too_high"),
         (Reason::CannotPayFee { fee: 2, available: 1 }, "cannot_pay_fee"),
         (Reason::InsufficientAvailable { asset: a, available: 1, needed: 2 }, "insufficient_available"),
         (Reason::InvalidAmount, "invalid_amount"),

@@ -337,6 +337,34 @@ fn fee_and_payload_debits_per_asset() {
     assert_eq!(p.pending_debit(&addr(3), &usd()), 1_000);
 }
 
+/// A contract payload declaring more fuel than the chain's `max_tx_fuel` would fail at execution (and one
+/// above a block's fuel would stop every block's building at it): it is refused, however much it pays.
+#[test]
+fn fuel_above_the_chains_limit_is_refused() {
+    let map = genesis(3, 10u128.pow(30));
+    let mut p = pool(&map, PoolConfig::default());
+    let max = purse_runtime::Params::default().max_tx_fuel;
+    let call = |nonce, fuel_limit| {
+        tx_with(
+            3,
+            nonce,
+            10u128.pow(24),
+            1_000,
+            Payload::Call {
+                contract: Address([7; 32]),
+                method: "run".into(),
+                args: vec![],
+                funds: vec![],
+                fuel_limit,
+            },
+        )
+    };
+    let v = p.admit(call(0, max + 1)).unwrap();
+    assert_eq!(v, Verdict::Invalid(Reason::FuelTooHigh { fuel: max + 1, max }));
+    invalid("fuel_too_high", &p.admit(call(0, u64::MAX)).unwrap());
+    assert!(p.admit(call(0, max)).unwrap().is_valid());
+}
+
 #[test]
 fn nonce_too_low_and_check_does_not_insert() {
     let mut map = genesis(3, START);
