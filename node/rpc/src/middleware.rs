@@ -26,14 +26,30 @@ pub(crate) async fn deadline(State(state): State<AppState>, req: Request, next: 
 /// Counts the request in `purse_rpc_requests_total{route,method,status}`.
 pub(crate) async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let resp = next.run(req).await;
     state.api.metrics().record_request(
         route.as_deref().unwrap_or("unmatched"),
-        &method,
+        method,
         resp.status().as_u16(),
     );
     resp
+}
+
+/// The `method` label of a request: one of the standard methods, else `other`. A client chooses the method
+/// token freely (any length), and every distinct label set stays in the registry for the process's life.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+    ];
+    KNOWN.iter().find(|(m, _)| m == method).map_or("other", |(_, label)| label)
 }
 
 fn code_for(status: StatusCode) -> &'static str {
@@ -89,4 +105,19 @@ pub(crate) async fn not_found(req: Request) -> Response {
 pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("an RPC handler panicked");
     ApiError::internal("internal error").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+    use axum::http::Method;
+
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::POST), "POST");
+        let odd = Method::from_bytes("A".repeat(10_000).as_bytes()).unwrap();
+        assert_eq!(method_label(&odd), "other");
+        assert_eq!(method_label(&Method::from_bytes(b"PURGE").unwrap()), "other");
+    }
 }
