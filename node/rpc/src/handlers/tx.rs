@@ -103,9 +103,14 @@ pub(crate) async fn submit_tx(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SubmitTxResponse>, ApiError> {
-    let tx = decode_tx_body(&headers, body)?;
-    let id = tx.id();
-    let admission = call(&state, move |api| api.submit_tx(tx)).await?;
+    // Decoding checks every public key in the transaction (point decompression): on a blocking thread, like
+    // the admission, not on the runtime's workers that networking shares.
+    let (id, admission) = call(&state, move |api| {
+        let tx = decode_tx_body(&headers, body)?;
+        let id = tx.id();
+        api.submit_tx(tx).map(|admission| (id, admission))
+    })
+    .await?;
     Ok(Json(SubmitTxResponse::new(id, admission)))
 }
 
@@ -126,9 +131,13 @@ pub(crate) async fn validate_tx(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ValidateTxResponse>, ApiError> {
-    let tx = decode_tx_body(&headers, body)?;
-    let id = tx.id();
-    let verdict = call(&state, move |api| api.validate_tx(tx)).await?;
+    // Decoded on a blocking thread, as in `submit_tx`.
+    let (id, verdict) = call(&state, move |api| {
+        let tx = decode_tx_body(&headers, body)?;
+        let id = tx.id();
+        api.validate_tx(tx).map(|verdict| (id, verdict))
+    })
+    .await?;
     Ok(Json(ValidateTxResponse::new(id, verdict)))
 }
 
