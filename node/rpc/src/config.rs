@@ -14,6 +14,8 @@ pub struct RpcConfig {
     pub max_connections: usize,
     /// Per-request deadline (`408 timeout`).
     pub request_timeout: Duration,
+    /// Silence after which a TCP connection is closed (nothing received from the client).
+    pub connection_idle_timeout: Duration,
     /// Most open WebSocket connections.
     pub ws_max_connections: usize,
     /// Most subscriptions per WebSocket connection.
@@ -39,6 +41,7 @@ impl Default for RpcConfig {
             max_concurrent_requests: limits::MAX_CONCURRENT_REQUESTS,
             max_connections: limits::MAX_CONNECTIONS,
             request_timeout: limits::REQUEST_TIMEOUT,
+            connection_idle_timeout: limits::CONNECTION_IDLE_TIMEOUT,
             ws_max_connections: limits::WS_MAX_CONNECTIONS,
             ws_max_subscriptions: limits::WS_MAX_SUBSCRIPTIONS,
             ws_queue_capacity: limits::WS_QUEUE_CAPACITY,

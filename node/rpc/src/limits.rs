@@ -40,6 +40,12 @@ pub const WS_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// A connection from which nothing (not even a pong) arrives for this long is closed.
 pub const WS_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A TCP connection from which no byte arrives for this long is closed, whatever it is doing: an idle
+/// keep-alive connection, or one that never sends its request, would otherwise hold one of the
+/// [`MAX_CONNECTIONS`] slots for good. Longer than [`WS_IDLE_TIMEOUT`], so a WebSocket client answering the
+/// server's pings is never cut by it.
+pub const CONNECTION_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+
 /// Longest one write to a WebSocket may block before the connection is dropped.
 pub const WS_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -1,7 +1,9 @@
 //! A TCP listener that holds at most `max` connections open: it stops accepting while at the limit, so the
-//! kernel's backlog (not the node's memory) absorbs a connection flood.
+//! kernel's backlog (not the node's memory) absorbs a connection flood. A connection from which nothing
+//! arrives for its idle timeout is closed, so silent sockets cannot keep the slots.
 
 use axum::serve::Listener;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -16,12 +18,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub(crate) struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    idle: Duration,
 }
 
 impl LimitedListener {
-    /// Caps `inner` at `max` open connections (at least one).
-    pub(crate) fn new(inner: TcpListener, max: usize) -> Self {
-        LimitedListener { inner, permits: Arc::new(Semaphore::new(max.max(1))) }
+    /// Caps `inner` at `max` open connections (at least one), each closed after `idle` without a byte from
+    /// the client.
+    pub(crate) fn new(inner: TcpListener, max: usize, idle: Duration) -> Self {
+        LimitedListener { inner, permits: Arc::new(Semaphore::new(max.max(1))), idle }
     }
 }
 
@@ -29,6 +33,9 @@ impl LimitedListener {
 pub(crate) struct LimitedStream {
     inner: TcpStream,
     _permit: OwnedSemaphorePermit,
+    /// Fires `idle` after the last byte read; a read still waiting then fails, and the connection closes.
+    idle_timer: Pin<Box<tokio::time::Sleep>>,
+    idle: Duration,
 }
 
 fn is_connection_error(e: &io::Error) -> bool {
@@ -54,7 +61,10 @@ impl Listener for LimitedListener {
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::trace!("cannot set TCP_NODELAY: {e}");
                     }
-                    return (LimitedStream { inner: stream, _permit: permit }, addr);
+                    let idle_timer = Box::pin(tokio::time::sleep(self.idle));
+                    let stream =
+                        LimitedStream { inner: stream, _permit: permit, idle_timer, idle: self.idle };
+                    return (stream, addr);
                 }
                 Err(e) if is_connection_error(&e) => {}
                 Err(e) => {
@@ -73,7 +83,24 @@ impl Listener for LimitedListener {
 
 impl AsyncRead for LimitedStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    this.idle_timer.as_mut().reset(tokio::time::Instant::now() + this.idle);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match this.idle_timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("nothing received for {} s", this.idle.as_secs()),
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        }
     }
 }
 

@@ -65,8 +65,9 @@ pub async fn serve(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let grace = config.shutdown_grace;
     let max_connections = config.max_connections;
+    let idle = config.connection_idle_timeout;
     let app = build(api, config, shutdown_rx.clone())?;
-    let listener = LimitedListener::new(listener, max_connections);
+    let listener = LimitedListener::new(listener, max_connections, idle);
     let signal = async move {
         shutdown.await;
         tracing::info!("rpc server shutting down");

@@ -417,6 +417,29 @@ async fn connection_limit_pauses_accepting() {
     assert_eq!(r.status(), 200);
 }
 
+/// A connection that sends nothing is closed after the idle timeout, freeing its slot: silent sockets cannot
+/// lock everyone out of the RPC.
+#[tokio::test]
+async fn a_silent_connection_is_closed_and_frees_its_slot() {
+    use tokio::io::AsyncReadExt;
+    let config = RpcConfig {
+        max_connections: 1,
+        connection_idle_timeout: Duration::from_millis(300),
+        ..RpcConfig::default()
+    };
+    let s = start(MockNode::new(), config).await;
+    let mut hog = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    // The server closes it: the read ends (EOF or reset) well before the test's own limit.
+    let mut buf = [0u8; 16];
+    let ended = tokio::time::timeout(Duration::from_secs(10), hog.read(&mut buf)).await;
+    assert!(matches!(ended, Ok(Ok(0)) | Ok(Err(_))), "the silent connection was not closed: {ended:?}");
+    // Its slot serves the next client.
+    let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let r =
+        tokio::time::timeout(Duration::from_secs(10), c.get(s.url("/health")).send()).await.unwrap().unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn graceful_shutdown_ends_the_server() {
     let mut s = start_default().await;
