@@ -24,6 +24,10 @@ pub const SYNCING_LAG: u64 = 2;
 pub const APPLY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Poll interval while waiting for the engine to commit synced blocks.
 pub const APPLY_POLL: Duration = Duration::from_millis(10);
+/// How long a peer that served none of the blocks it claimed to have (it answered `Unavailable`, nothing,
+/// invalid blocks or not at all) is left out of block sync — its claimed height too, so a peer claiming a
+/// height it cannot serve neither holds the sync nor keeps the node reporting `syncing`.
+pub const SYNC_PEER_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// Block-sync progress, shared with status and metrics.
 #[derive(Debug, Default)]
@@ -117,17 +121,20 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
         let mut ticker = tokio::time::interval(self.settings.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_ours: Option<u64> = None;
+        let mut cooldowns = Cooldowns::default();
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
                 r = shutdown.changed() => if r.is_err() || *shutdown.borrow() { break },
             }
-            self.tick(&mut last_ours).await;
+            self.tick(&mut last_ours, &mut cooldowns).await;
         }
         tracing::debug!("block sync stopped");
     }
 
-    async fn tick(&self, last_ours: &mut Option<u64>) {
+    /// One poll: asks every peer for its head and, when behind, syncs from the highest peer not cooling
+    /// down; a peer that serves nothing cools down and the next highest is tried.
+    async fn tick(&self, last_ours: &mut Option<u64>, cooldowns: &mut Cooldowns) {
         let ours = self.committed();
         let peers = self.handle.peers();
         let asks = peers.iter().map(|p| {
@@ -140,22 +147,38 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
                 }
             }
         });
-        let best = join_all(asks).await.into_iter().flatten().max_by_key(|(_, h)| *h);
-        let Some((peer, best)) = best else {
-            self.progress.update(ours, ours);
-            *last_ours = Some(ours);
-            return;
-        };
-        self.progress.update(ours, best);
+        let statuses: Vec<(PeerId, u64)> = join_all(asks).await.into_iter().flatten().collect();
+        cooldowns.prune(Instant::now());
+        let candidates = cooldowns.candidates(statuses, Instant::now());
         // One block behind is normal for a moment (a peer committed first); act on it only when our head did
         // not move since the last poll.
         let stalled = *last_ours == Some(ours);
         *last_ours = Some(ours);
-        if best > ours + 1 || (best == ours + 1 && stalled) {
+        let mut tried = false;
+        for &(peer, best) in &candidates {
+            // Highest first: once one is not ahead, none after it is.
+            if !(best > ours + 1 || (best == ours + 1 && stalled)) {
+                break;
+            }
+            tried = true;
             tracing::info!(%peer, ours, best, "behind a peer; syncing blocks");
-            while let Fetch::Progress = self.fetch(peer, best).await {}
-            let now = self.committed();
-            self.progress.update(now, best.max(now));
+            let mut progressed = false;
+            while let Fetch::Progress = self.fetch(peer, best).await {
+                progressed = true;
+            }
+            if progressed {
+                break;
+            }
+            tracing::info!(%peer, best, cooldown = ?SYNC_PEER_COOLDOWN,
+                "the peer served none of the blocks it claimed; trying the next");
+            cooldowns.cool(peer, Instant::now());
+        }
+        // The target counts the peers that are not cooling down now (a peer that just served nothing no
+        // longer does).
+        let now = if tried { self.committed() } else { ours };
+        let best = cooldowns.candidates(candidates, Instant::now()).first().map_or(now, |c| c.1);
+        self.progress.update(now, best.max(now));
+        if tried {
             *last_ours = Some(now);
         }
     }
@@ -253,9 +276,56 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
     }
 }
 
+/// The peers block sync leaves out for a while ([`SYNC_PEER_COOLDOWN`]): at most one entry per connected
+/// peer (expired ones are pruned every poll), and the allow-list bounds the peers.
+#[derive(Debug, Default)]
+struct Cooldowns {
+    until: std::collections::HashMap<PeerId, Instant>,
+}
+
+impl Cooldowns {
+    /// Leaves `peer` out until [`SYNC_PEER_COOLDOWN`] after `now`.
+    fn cool(&mut self, peer: PeerId, now: Instant) {
+        self.until.insert(peer, now + SYNC_PEER_COOLDOWN);
+    }
+
+    /// Forgets the cooldowns over at `now`.
+    fn prune(&mut self, now: Instant) {
+        self.until.retain(|_, until| *until > now);
+    }
+
+    /// The `(peer, claimed height)` of `statuses` whose peer is not cooling down at `now`, highest first.
+    fn candidates(&self, mut statuses: Vec<(PeerId, u64)>, now: Instant) -> Vec<(PeerId, u64)> {
+        statuses.retain(|(peer, _)| self.until.get(peer).is_none_or(|until| *until <= now));
+        statuses.sort_by_key(|&(_, height)| std::cmp::Reverse(height));
+        statuses
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_that_served_nothing_is_left_out_with_its_height_until_its_cooldown_ends() {
+        let (liar, honest, behind) = (PeerId::random(), PeerId::random(), PeerId::random());
+        let statuses = vec![(honest, 50), (behind, 10), (liar, u64::MAX)];
+        let mut c = Cooldowns::default();
+        let t0 = Instant::now();
+        // Highest claim first.
+        assert_eq!(c.candidates(statuses.clone(), t0), vec![(liar, u64::MAX), (honest, 50), (behind, 10)]);
+        // Once it served nothing, the next highest leads, and the liar's height no longer counts.
+        c.cool(liar, t0);
+        assert_eq!(c.candidates(statuses.clone(), t0), vec![(honest, 50), (behind, 10)]);
+        let later = t0 + SYNC_PEER_COOLDOWN - Duration::from_millis(1);
+        c.prune(later);
+        assert_eq!(c.candidates(statuses.clone(), later).first(), Some(&(honest, 50)));
+        // After the cooldown it is tried again; pruning forgets it.
+        let after = t0 + SYNC_PEER_COOLDOWN;
+        assert_eq!(c.candidates(statuses.clone(), after).first(), Some(&(liar, u64::MAX)));
+        c.prune(after);
+        assert!(c.until.is_empty());
+    }
 
     #[test]
     fn progress_flags_syncing_only_beyond_the_lag() {
