@@ -244,16 +244,22 @@ fn a_version_that_changed_nothing_is_rebuilt_and_proves() {
     }
 }
 
-/// A store that keeps the keys of the records each [`KvStore::write_ahead`] was given.
+/// A store that keeps the keys of the records each [`KvStore::write_ahead`] was given, and every write (those
+/// ahead included), for replaying them elsewhere.
 #[derive(Debug, Default)]
 struct Recording<S> {
     inner: S,
     ahead: std::sync::Mutex<Vec<Vec<Vec<u8>>>>,
+    writes: std::sync::Mutex<Vec<purse_state::WriteBatch>>,
 }
 
 impl<S> Recording<S> {
     fn take_ahead(&self) -> Vec<Vec<Vec<u8>>> {
         std::mem::take(&mut *self.ahead.lock().unwrap())
+    }
+
+    fn take_writes(&self) -> Vec<purse_state::WriteBatch> {
+        std::mem::take(&mut *self.writes.lock().unwrap())
     }
 }
 
@@ -263,11 +269,13 @@ impl<S: KvStore> KvStore for Recording<S> {
     }
 
     fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+        self.writes.lock().unwrap().push(batch.clone());
         self.inner.write(batch)
     }
 
     fn write_ahead(&self, records: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
         self.ahead.lock().unwrap().push(records.iter().map(|e| e.key.to_vec()).collect());
+        self.writes.lock().unwrap().push(records.clone());
         self.inner.write_ahead(records)
     }
 
@@ -317,40 +325,12 @@ impl KvStore for LandsMidOpen {
     }
 }
 
-/// A store that keeps every write it is given, for replaying them elsewhere.
-#[derive(Debug, Default)]
-struct Capturing {
-    inner: MemoryStore,
-    writes: std::sync::Mutex<Vec<purse_state::WriteBatch>>,
-}
-
-impl KvStore for Capturing {
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
-        self.inner.get(column, key)
-    }
-
-    fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
-        self.writes.lock().unwrap().push(batch.clone());
-        self.inner.write(batch)
-    }
-
-    fn scan(
-        &self,
-        column: Column,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
-        self.inner.scan(column, start, end, limit)
-    }
-}
-
 /// A reader opening the state while the writer commits a checkpoint (the snapshot exporter opens a running
 /// node's store) opens a consistent version whichever of the state's records it reads before the commit
 /// lands and whichever after: here the whole checkpoint lands between its first read and the rest.
 #[test]
 fn a_checkpoint_landing_while_a_reader_opens_gives_a_consistent_state() {
-    let writer_store = Arc::new(Capturing::default());
+    let writer_store = Arc::new(Recording::<MemoryStore>::default());
     let mut writer = StateDb::open(writer_store.clone(), config(100)).unwrap();
     let mut model = Model::new();
     for v in 0..2 * INTERVAL - 1 {
@@ -364,13 +344,13 @@ fn a_checkpoint_landing_while_a_reader_opens_gives_a_consistent_state() {
             reader_store.inner.put(column, &k, &v).unwrap();
         }
     }
-    writer_store.writes.lock().unwrap().clear();
+    writer_store.take_writes();
     // The writer commits the last version before a checkpoint and the checkpoint itself.
     for v in 2 * INTERVAL - 1..=2 * INTERVAL {
         let o = block(v, &mut model);
         writer.commit(v, &o).unwrap();
     }
-    *reader_store.pending.lock().unwrap() = std::mem::take(&mut *writer_store.writes.lock().unwrap());
+    *reader_store.pending.lock().unwrap() = writer_store.take_writes();
 
     let reader = StateDb::open(reader_store.clone(), config(100)).unwrap();
     assert!(reader_store.pending.lock().unwrap().is_empty(), "the commits landed during the opening");
@@ -433,8 +413,11 @@ fn a_checkpoint_writes_its_node_records_in_key_order() {
 /// checkpoint whose batch has not landed yet.
 #[test]
 fn nodes_written_ahead_of_a_failed_checkpoint_are_deleted_by_the_next_commit_not_by_opening() {
-    let store =
-        Arc::new(Recording { inner: FaultyStore::new(MemoryStore::new()), ahead: Default::default() });
+    let store = Arc::new(Recording {
+        inner: FaultyStore::new(MemoryStore::new()),
+        ahead: Default::default(),
+        writes: Default::default(),
+    });
     let (mut db, mut model) = up_to_a_checkpoint(store.clone());
     let before = db.root();
     let mut failed_model = model.clone();
@@ -460,7 +443,11 @@ fn nodes_written_ahead_of_a_failed_checkpoint_are_deleted_by_the_next_commit_not
     store.inner.heal();
 
     // A state opened on a copy deletes them with its first commit, before it writes.
-    let copy = Arc::new(Recording { inner: FaultyStore::new(MemoryStore::new()), ahead: Default::default() });
+    let copy = Arc::new(Recording {
+        inner: FaultyStore::new(MemoryStore::new()),
+        ahead: Default::default(),
+        writes: Default::default(),
+    });
     for column in Column::ALL {
         for (k, v) in store.inner.inner().scan(column, &[], None, 100_000).unwrap() {
             copy.put(column, &k, &v).unwrap();
