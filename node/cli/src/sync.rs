@@ -166,7 +166,8 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
             while let Fetch::Progress = self.fetch(peer, best).await {
                 progressed = true;
             }
-            if progressed {
+            // Caught up meanwhile (by consensus, say): the peer owes nothing.
+            if progressed || self.committed() >= best {
                 break;
             }
             tracing::info!(%peer, best, cooldown = ?SYNC_PEER_COOLDOWN,
