@@ -151,6 +151,12 @@ fn write_snapshot<S: KvStore>(
             }
         }
         header.count += page.len() as u64;
+        if header.count > MAX_SNAPSHOT_ENTRIES {
+            return Err(invalid(format!(
+                "the state at height {height} holds more than {MAX_SNAPSHOT_ENTRIES} entries, the most a snapshot \
+                 may hold"
+            )));
+        }
     }
     let header_bytes = purse_types::encode(&*header);
     file.write_all(&checksum(&header_bytes, &digest.finalize()))?;
