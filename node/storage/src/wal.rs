@@ -3,8 +3,10 @@
 use crate::{Storage, StorageError};
 use purse_state::{Column, KvStore, WriteBatch, MAX_SCAN_LIMIT};
 
-/// Largest WAL entry, in bytes.
-pub const MAX_WAL_ENTRY_LEN: usize = 4 * 1024 * 1024;
+/// Largest WAL entry, in bytes: a proposal with a block of [`MAX_BLOCK_BYTES`](purse_types::block::MAX_BLOCK_BYTES)
+/// (the largest a peer may send and the engine may build), with room for the rest of the record. Smaller, a
+/// proposal near the block limit failed its WAL write and stopped the engine.
+pub const MAX_WAL_ENTRY_LEN: usize = purse_types::block::MAX_BLOCK_BYTES + 256 * 1024;
 /// Meta key of the signer state in [`Column::Signer`].
 const SIGNER_KEY: &[u8] = b"last-signed";
 

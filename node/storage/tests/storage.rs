@@ -306,6 +306,11 @@ fn wal_and_signer_state_persist() {
     assert_eq!(entries.len(), 6);
     assert_eq!(entries[1], (5, b"entry 5".to_vec()));
     assert_eq!(s.signer_state().unwrap(), Some(b"h=7 r=0 step=precommit".to_vec()));
+    // A record holding a block of the largest size fits; one beyond the limit is refused.
+    let big = vec![7u8; purse_types::block::MAX_BLOCK_BYTES + 4096];
+    s.wal_append(10, &big).unwrap();
+    assert_eq!(s.wal_entries(10, 1).unwrap(), vec![(10, big)]);
+    assert!(s.wal_append(11, &vec![0u8; purse_storage::MAX_WAL_ENTRY_LEN + 1]).is_err());
 }
 
 #[test]
