@@ -128,7 +128,9 @@ pub struct FuelSchedule {
     pub storage_remove: u64,
     /// `storage_scan` call.
     pub storage_scan: u64,
-    /// Per entry returned by `storage_scan` (plus `storage_read_per_byte` per key and value byte).
+    /// Per entry `storage_scan` visits — each returned, and each fetched from the state and skipped because the
+    /// transaction deleted it or passed over among the transaction's own writes — plus `storage_read_per_byte`
+    /// per key and value byte returned. A scan visits no more than the fuel left pays for.
     pub storage_scan_per_entry: u64,
     /// `emit_event`.
     pub event: u64,

@@ -360,19 +360,27 @@ pub(crate) fn link(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             let prefix = read(&mut c, pp, pl, max_k, "scan prefix")?;
             let from = read(&mut c, fp, fl, max_k, "scan start")?;
             let contract = c.data().frame.contract;
+            // Every entry the scan visits is paid for, not only those it returns (entries the transaction
+            // deleted are fetched from the state and skipped): it may visit no more than the fuel left pays.
+            let per_entry = schedule(&c).storage_scan_per_entry.max(1);
+            let budget = usize::try_from(c.get_fuel()? / per_entry).unwrap_or(usize::MAX);
             let s = shared(&mut c)?;
-            let entries = match s.journal.storage_scan(&*s.state, &contract, &prefix, &from, limit as usize) {
-                Ok(e) => e,
-                Err(e) => return state_failed(&mut c, e),
-            };
-            let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+            let scan =
+                match s.journal.storage_scan(&*s.state, &contract, &prefix, &from, limit as usize, budget) {
+                    Ok(scan) => scan,
+                    Err(e) => return state_failed(&mut c, e),
+                };
+            let bytes: usize = scan.entries.iter().map(|(k, v)| k.len() + v.len()).sum();
             let sch = schedule(&c);
-            let cost = sch
-                .storage_scan_per_entry
-                .saturating_mul(entries.len() as u64)
-                .saturating_add(bytes_fuel(sch.storage_read_per_byte, bytes));
+            let cost = if scan.over_budget {
+                u64::MAX
+            } else {
+                sch.storage_scan_per_entry
+                    .saturating_mul(scan.visited.max(scan.entries.len()) as u64)
+                    .saturating_add(bytes_fuel(sch.storage_read_per_byte, bytes))
+            };
             charge(&mut c, cost)?;
-            Ok(set_result(&mut c, borsh::to_vec(&entries).unwrap_or_default()))
+            Ok(set_result(&mut c, borsh::to_vec(&scan.entries).unwrap_or_default()))
         },
     )?;
 

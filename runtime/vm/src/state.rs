@@ -180,6 +180,17 @@ pub(crate) struct Checkpoint {
 }
 
 /// The writes of one execution over the base state, with an undo log for per-frame rollback.
+/// What [`Journal::storage_scan`] found, and the work it took.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// The entries, in key order.
+    pub entries: Entries,
+    /// Entries visited: fetched from the base state or passed over in the journal.
+    pub visited: usize,
+    /// The scan stopped at its budget; `entries` is incomplete.
+    pub over_budget: bool,
+}
+
 #[derive(Default)]
 pub(crate) struct Journal {
     storage: BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
@@ -247,7 +258,11 @@ impl Journal {
         self.undo.push(Undo::Storage { contract, key, previous });
     }
 
-    /// Up to `limit` entries with `prefix`, keys `>= from`, merging the journal over the base state.
+    /// Up to `limit` entries with `prefix`, keys `>= from`, merging the journal over the base state, visiting
+    /// at most `budget` entries (base entries fetched plus journal entries passed over): entries deleted in the
+    /// journal but still in the base state are fetched and skipped, so a scan can visit far more than it
+    /// returns, and the caller charges for every one ([`Scan::visited`]). Past the budget the scan stops,
+    /// incomplete, with [`Scan::over_budget`] set.
     pub(crate) fn storage_scan(
         &self,
         base: &dyn ContractState,
@@ -255,14 +270,20 @@ impl Journal {
         prefix: &[u8],
         from: &[u8],
         limit: usize,
-    ) -> Result<Entries, StateError> {
-        let mut out = Vec::new();
+        budget: usize,
+    ) -> Result<Scan, StateError> {
+        let mut scan = Scan::default();
         if limit == 0 {
-            return Ok(out);
+            return Ok(scan);
         }
         let mut cursor: Vec<u8> = if from < prefix { prefix.to_vec() } else { from.to_vec() };
         loop {
             let page = base.storage_scan(contract, prefix, &cursor, limit)?;
+            scan.visited += page.len();
+            if scan.visited > budget {
+                scan.over_budget = true;
+                return Ok(scan);
+            }
             // When the base returned a full page, entries past its last key are unknown yet.
             let upper: Option<Vec<u8>> =
                 if page.len() >= limit { page.last().map(|(k, _)| k.clone()) } else { None };
@@ -280,15 +301,20 @@ impl Journal {
                         break;
                     }
                 }
+                scan.visited += 1;
+                if scan.visited > budget {
+                    scan.over_budget = true;
+                    return Ok(scan);
+                }
                 match v {
                     Some(v) => merged.insert(k.clone(), v.clone()),
                     None => merged.remove(k),
                 };
             }
             for (k, v) in merged {
-                out.push((k, v));
-                if out.len() == limit {
-                    return Ok(out);
+                scan.entries.push((k, v));
+                if scan.entries.len() == limit {
+                    return Ok(scan);
                 }
             }
             match upper {
@@ -296,7 +322,7 @@ impl Journal {
                     u.push(0);
                     cursor = u;
                 }
-                None => return Ok(out),
+                None => return Ok(scan),
             }
         }
     }
@@ -371,5 +397,72 @@ impl Journal {
                 .collect(),
         };
         (diff, self.events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A base state holding one contract's storage.
+    struct Base(BTreeMap<Vec<u8>, Vec<u8>>);
+
+    impl ContractState for Base {
+        fn storage_get(&self, _: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+            Ok(self.0.get(key).cloned())
+        }
+        fn storage_scan(
+            &self,
+            _: &Address,
+            prefix: &[u8],
+            from: &[u8],
+            limit: usize,
+        ) -> Result<Entries, StateError> {
+            Ok(self
+                .0
+                .range(from.to_vec()..)
+                .filter(|(k, _)| k.starts_with(prefix))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect())
+        }
+        fn balance(&self, _: &Address, _: &AssetId) -> Result<Amount, StateError> {
+            Ok(Amount(0))
+        }
+        fn code(&self, _: &Hash) -> Result<Option<Arc<[u8]>>, StateError> {
+            Ok(None)
+        }
+        fn contract(&self, _: &Address) -> Result<Option<ContractInfo>, StateError> {
+            Ok(None)
+        }
+        fn has_role(&self, _: &Address, _: purse_types::Role) -> Result<bool, StateError> {
+            Ok(false)
+        }
+    }
+
+    /// A transaction that deletes many stored keys and then scans for one entry makes the scan fetch and skip
+    /// every deleted key: the scan counts them all (the host charges for each), and stops at its budget.
+    #[test]
+    fn a_scan_over_deleted_entries_counts_every_entry_it_skips_and_stops_at_its_budget() {
+        let contract = Address([1; 32]);
+        let keys: Vec<Vec<u8>> = (0..200u16).map(|i| format!("k/{i:04}").into_bytes()).collect();
+        let base = Base(keys.iter().map(|k| (k.clone(), b"v".to_vec())).collect());
+        let mut journal = Journal::default();
+        for k in &keys[..150] {
+            journal.storage_put(contract, k.clone(), None);
+        }
+        let scan = journal.storage_scan(&base, &contract, b"k/", b"", 1, usize::MAX).unwrap();
+        assert_eq!(scan.entries, vec![(keys[150].clone(), b"v".to_vec())]);
+        assert!(!scan.over_budget);
+        // 151 fetched from the base state, 150 deletions passed over in the journal.
+        assert_eq!(scan.visited, 301);
+        // The same scan with less budget stops, incomplete, without doing the rest.
+        let scan = journal.storage_scan(&base, &contract, b"k/", b"", 1, 100).unwrap();
+        assert!(scan.over_budget);
+        assert!(scan.entries.is_empty());
+        assert!(scan.visited <= 101);
+        // A scan with nothing deleted visits what it returns.
+        let scan = Journal::default().storage_scan(&base, &contract, b"k/", b"", 10, usize::MAX).unwrap();
+        assert_eq!((scan.entries.len(), scan.visited), (10, 10));
     }
 }
