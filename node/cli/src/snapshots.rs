@@ -39,8 +39,6 @@ pub const MIN_DOWNLOAD_BYTES_PER_SEC: u64 = 1024 * 1024;
 pub const DOWNLOAD_GRACE: Duration = Duration::from_secs(60);
 /// Extension of a download in progress, in the data directory (`state-sync-<height>.download`).
 const DOWNLOAD_SUFFIX: &str = "download";
-/// Extension of an export in progress, in the snapshot folder (`purse_storage` names it).
-const PARTIAL_SUFFIX: &str = "partial";
 /// Pause between looks for peers offering a snapshot.
 pub const OFFER_POLL: Duration = Duration::from_millis(500);
 const SUFFIX: &str = "snap";
@@ -98,7 +96,7 @@ impl SnapshotDir {
     /// Deletes the exports a crash interrupted (`.partial` files): an export is only retried at the newest
     /// snapshot height, so an older one would stay.
     pub fn remove_partials(&self) {
-        remove_with_suffix(&self.dir, PARTIAL_SUFFIX);
+        remove_with_suffix(&self.dir, purse_storage::PARTIAL_EXTENSION);
     }
 
     /// Deletes all but the newest `keep` snapshots.
@@ -478,7 +476,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let snapshots = SnapshotDir::new(dir.path().to_path_buf());
         std::fs::write(snapshots.path(16), b"snapshot").unwrap();
-        std::fs::write(dir.path().join(format!("{:020}.{PARTIAL_SUFFIX}", 32)), b"half").unwrap();
+        std::fs::write(dir.path().join(format!("{:020}.{}", 32, purse_storage::PARTIAL_EXTENSION)), b"half")
+            .unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"other").unwrap();
         snapshots.remove_partials();
         let mut left: Vec<String> = std::fs::read_dir(dir.path())

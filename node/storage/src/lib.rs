@@ -21,7 +21,8 @@ pub use reader::{BlockReader, MAX_ACCOUNT_TXS};
 pub use rocks::{RocksConfig, RocksStore};
 pub use snapshot::{
     export_snapshot_of_store, import_snapshot, import_snapshot_with_blocks, SnapshotHeader,
-    MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES, MAX_SNAPSHOT_FILE_BYTES, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC,
+    MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES, MAX_SNAPSHOT_FILE_BYTES, PARTIAL_EXTENSION, SNAPSHOT_FORMAT,
+    SNAPSHOT_MAGIC,
 };
 pub use storage::Storage;
 pub use wal::MAX_WAL_ENTRY_LEN;

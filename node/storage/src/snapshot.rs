@@ -30,6 +30,8 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
 /// Largest snapshot file: [`MAX_SNAPSHOT_BYTES`] of entries, their length prefixes, and room for the header
 /// and checksum. An import refuses a larger file before reading it; state sync downloads no more.
 pub const MAX_SNAPSHOT_FILE_BYTES: u64 = MAX_SNAPSHOT_BYTES + 8 * MAX_SNAPSHOT_ENTRIES + 64 * 1024;
+/// Extension of a snapshot file while its export is in progress (renamed when complete and synced).
+pub const PARTIAL_EXTENSION: &str = "partial";
 /// Entries read from the state per page while exporting.
 const EXPORT_PAGE: usize = 4_096;
 const CHECKSUM_CONTEXT: &str = "purse v1 state snapshot";
@@ -109,7 +111,7 @@ fn export_state<S: KvStore>(
         state_root,
         count: 0,
     };
-    let tmp = path.with_extension("partial");
+    let tmp = path.with_extension(PARTIAL_EXTENSION);
     let written = write_snapshot(state, height, &mut header, &tmp).and_then(|()| Ok(fs::rename(&tmp, path)?));
     if written.is_err() {
         // Best effort: a partial file would otherwise stay until an export of the same height replaced it.

@@ -376,7 +376,7 @@ pub(crate) fn link(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
                 u64::MAX
             } else {
                 sch.storage_scan_per_entry
-                    .saturating_mul(scan.visited.max(scan.entries.len()) as u64)
+                    .saturating_mul(scan.visited as u64)
                     .saturating_add(bytes_fuel(sch.storage_read_per_byte, bytes))
             };
             charge(&mut c, cost)?;

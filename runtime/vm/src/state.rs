@@ -185,7 +185,8 @@ pub(crate) struct Checkpoint {
 pub(crate) struct Scan {
     /// The entries, in key order.
     pub entries: Entries,
-    /// Entries visited: fetched from the base state or passed over in the journal.
+    /// Entries visited: fetched from the base state or passed over in the journal (every returned entry is one
+    /// of them).
     pub visited: usize,
     /// The scan stopped at its budget; `entries` is incomplete.
     pub over_budget: bool,
