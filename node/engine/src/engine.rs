@@ -12,7 +12,7 @@ use crate::wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord};
 use purse_consensus as pc;
 use purse_mempool::{Mempool, PoolConfig, Verdict};
 use purse_runtime::{BlockContext, Genesis, Runtime};
-use purse_state::{KvStore, PreparedCommit, StateView};
+use purse_state::{KvStore, Overlay, PreparedCommit, StateView};
 use purse_storage::{CommitBundle, Storage};
 use purse_types::{
     decode, encode, Block, ChainId, CommitCertificate, Domain, Hash, Header, Keypair, Receipt,
@@ -92,6 +92,9 @@ struct Executed {
     receipts: Vec<Receipt>,
     receipt_root: Hash,
     prepared: PreparedCommit,
+    /// The state changes `prepared` was prepared from (reads of the block's state use them until its write
+    /// lands, see `Storage::submit_block`).
+    overlay: Overlay,
 }
 
 /// Counters of what the engine dropped or rejected.
@@ -541,7 +544,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let out = self.runtime.execute_block(&self.storage.state().view(), &ctx, txs)?;
         let receipt_root = out.receipt_root();
         let prepared = self.storage.state().prepare_commit(height, &out.overlay)?;
-        Ok(Executed { receipts: out.receipts, receipt_root, prepared })
+        Ok(Executed { receipts: out.receipts, receipt_root, prepared, overlay: out.overlay })
     }
 
     fn build_block(&mut self, height: u64, round: u32) -> Result<Block, EngineError> {
@@ -688,7 +691,10 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
                 .flat_map(|(i, t)| t.tx.parties().into_iter().map(move |a| (i as u32, a)))
                 .collect(),
         };
-        self.storage.commit_block(bundle, ex.prepared)?;
+        // Pipelined (ADR 0020): the pool's recheck and the validator refresh read the block's state while its
+        // batch is written; the block is made durable before anything outside sees it (gauges, listeners) and
+        // before any other write (the store orders its WAL and signer writes after it).
+        self.storage.submit_block(bundle, ex.prepared, ex.overlay)?;
         let report =
             self.pool.on_commit(self.storage.state().view(), height, block.header.timestamp_ms, &tx_ids)?;
         self.stats.pool_dropped += report.dropped.len() as u64;
@@ -697,6 +703,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
         self.refresh_validators(height)?;
+        self.storage.settle()?;
         self.gauges.height.store(height, Ordering::Relaxed);
         self.gauges.pool_len.store(self.pool.len() as u64, Ordering::Relaxed);
         if let Some(tx) = &self.events {

@@ -16,11 +16,20 @@ pub struct RocksConfig {
     pub block_cache_bytes: usize,
     /// Maximum number of open files (RocksDB's `max_open_files`).
     pub max_open_files: i32,
+    /// Run RocksDB's flushes and compactions at the lowest CPU priority (on by default), so that they take
+    /// the cores a block commit leaves idle rather than the commit's (ADR 0020). The setting belongs to
+    /// RocksDB's process-wide default environment: it applies to every database the process opens.
+    pub low_priority_background: bool,
 }
 
 impl Default for RocksConfig {
     fn default() -> Self {
-        RocksConfig { sync_writes: true, block_cache_bytes: 64 * 1024 * 1024, max_open_files: 512 }
+        RocksConfig {
+            sync_writes: true,
+            block_cache_bytes: 64 * 1024 * 1024,
+            max_open_files: 512,
+            low_priority_background: true,
+        }
     }
 }
 
@@ -79,6 +88,12 @@ impl RocksStore {
         opts.create_missing_column_families(true);
         opts.set_max_open_files(config.max_open_files);
         opts.set_paranoid_checks(true);
+        if config.low_priority_background {
+            let mut env = rocksdb::Env::new().map_err(|e| StoreError::Backend(e.to_string()))?;
+            env.lower_thread_pool_cpu_priority();
+            env.lower_high_priority_thread_pool_cpu_priority();
+            opts.set_env(&env);
+        }
         let cfs = Column::ALL
             .iter()
             .map(|&c| ColumnFamilyDescriptor::new(c.name(), column_options(c, &plain, &filtered)));

@@ -184,7 +184,12 @@ pub fn encode_into(
     }
     let (first_ops, second_ops) = ops.split_at(cut);
     let (first, second) = body.split_at_mut(bytes);
-    rayon::join(|| encode_ops(ids, first_ops, first), || encode_ops(ids, second_ops, second));
+    // One half on the pool, the other on this thread: a writer outside the pool (a pipelined commit's,
+    // ADR 0020) keeps encoding while the pool is busy preparing the next block, instead of waiting for it.
+    rayon::in_place_scope(|s| {
+        s.spawn(|_| encode_ops(ids, first_ops, first));
+        encode_ops(ids, second_ops, second);
+    });
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use crate::meta::{
 };
 use crate::reader::BlockReader;
 use crate::StorageError;
-use purse_state::{Column, KvStore, PreparedCommit, StateConfig, StateDb, StateError, WriteBatch};
+use purse_state::{Column, KvStore, Overlay, PreparedCommit, StateConfig, StateDb, StateError, WriteBatch};
 use purse_types::Hash;
 
 /// A node's store over any [`KvStore`] (RocksDB in a node, a memory or fault-injecting store in tests).
@@ -86,7 +86,8 @@ impl<S: KvStore> Storage<S> {
         &self.chain_id
     }
 
-    /// The last fully committed block, if any.
+    /// The last committed block, if any: with [`submit_block`](Self::submit_block), the last submitted one,
+    /// durable once [`settle`](Self::settle) returns.
     pub fn head(&self) -> Option<Head> {
         self.head
     }
@@ -103,12 +104,78 @@ impl<S: KvStore> Storage<S> {
     }
 
     /// Commits a block with its state changes: block records, receipts, indexes, state and the new head are
-    /// written in one atomic, synced batch. On error nothing is committed and this store is unchanged.
+    /// written in one atomic, synced batch. On error nothing is committed and this store is unchanged. The
+    /// block is durable when this returns (blocks submitted before it are settled first).
     pub fn commit_block(
         &mut self,
         bundle: CommitBundle,
         mut state: PreparedCommit,
     ) -> Result<Head, StorageError> {
+        self.settle()?;
+        let (head, batch) = self.block_batch(&bundle, &mut state)?;
+        self.state.write_commit(state, batch).map_err(store_or_state)?;
+        self.head = Some(head);
+        Ok(head)
+    }
+
+    /// Commits a block as [`commit_block`](Self::commit_block) does, pipelined (ADR 0020): the block is the
+    /// head and its state the latest when this returns — reads see it, and the next block can be executed and
+    /// prepared on top of it — while a writer thread writes its batch. It is durable once
+    /// [`settle`](Self::settle) returns; this store's other writes (the consensus WAL, the signer state, a
+    /// certificate) and its block reads wait for it first. `changes` are the overlay the state commit was
+    /// prepared from.
+    ///
+    /// If the write fails, settling returns the error and the head goes back to the last block in the store.
+    pub fn submit_block(
+        &mut self,
+        bundle: CommitBundle,
+        mut state: PreparedCommit,
+        changes: Overlay,
+    ) -> Result<Head, StorageError>
+    where
+        S: Clone + 'static,
+    {
+        let (head, batch) = self.block_batch(&bundle, &mut state)?;
+        self.state.submit_commit(state, batch, changes).map_err(|e| self.after_failed_write(e))?;
+        self.head = Some(head);
+        Ok(head)
+    }
+
+    /// Waits until every submitted block is durable. If a write failed, returns its error, and the head and
+    /// the state go back to the last block in the store.
+    pub fn settle(&mut self) -> Result<(), StorageError> {
+        self.state.settle().map_err(|e| self.after_failed_write(e))
+    }
+
+    /// The head after `e` failed a pending write (the state was put back to the store's latest version): the
+    /// store's head record, which the failed writes did not reach.
+    fn after_failed_write(&mut self, e: StateError) -> StorageError {
+        if matches!(e, StateError::PendingWriteFailed { .. }) {
+            match self.store().get(Column::Meta, META_HEAD) {
+                Ok(Some(b)) => match decode_meta(META_HEAD, &b) {
+                    Ok(head) => self.head = Some(head),
+                    Err(read) => return read.into(),
+                },
+                Ok(None) => self.head = None,
+                Err(read) => return read.into(),
+            }
+        }
+        store_or_state(e)
+    }
+
+    /// Waits for the submitted blocks' writes before a read of the block store or a write of other records
+    /// (which must land after them).
+    pub(crate) fn wait_written(&self) -> Result<(), StorageError> {
+        self.state.wait_written().map_err(store_or_state)
+    }
+
+    /// Checks `bundle` against this store and its state commit, and builds the block's batch: the state's
+    /// batch (taken from `state`) wrapped with the block records, the new head and the commit marker.
+    fn block_batch(
+        &self,
+        bundle: &CommitBundle,
+        state: &mut PreparedCommit,
+    ) -> Result<(Head, WriteBatch), StorageError> {
         if let Some(h) = self.head {
             let expected = h.height.saturating_add(1);
             if bundle.height != expected {
@@ -130,13 +197,11 @@ impl<S: KvStore> Storage<S> {
         let head = Head { height: bundle.height, block_hash: bundle.block_hash, state_root: state.root };
         let mut batch = WriteBatch::with_capacity(state.batch.len() + bundle.receipts.len() * 2 + 8);
         batch.put(Column::Meta, META_COMMIT_MARKER, bundle.height.to_be_bytes());
-        self.block_records(&bundle, &mut batch);
+        self.block_records(bundle, &mut batch);
         batch.append(state.take_batch());
         batch.put(Column::Meta, META_HEAD, purse_types::encode(&head));
         batch.delete(Column::Meta, META_COMMIT_MARKER);
-        self.state.write_commit(state, batch).map_err(store_or_state)?;
-        self.head = Some(head);
-        Ok(head)
+        Ok((head, batch))
     }
 
     pub(crate) fn block_records(&self, b: &CommitBundle, batch: &mut WriteBatch) {
@@ -172,6 +237,7 @@ impl<S: KvStore> Storage<S> {
         if self.block_info(height)?.is_none() {
             return Err(StorageError::Inconsistent(format!("no block at height {height} to certify")));
         }
+        // (`block_info` waited for the submitted blocks: this write lands after them.)
         Ok(self.store().put(Column::Blocks, &block_key(height, BlockPart::Certificate), certificate)?)
     }
 
@@ -191,56 +257,67 @@ impl<S: KvStore> Storage<S> {
 
     /// Encoded header at `height`.
     pub fn header(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().header(height)
     }
 
     /// Encoded block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().block(height)
     }
 
     /// Encoded commit certificate of the block at `height`.
     pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().certificate(height)
     }
 
     /// Hash, state root and transaction ids of the block at `height`.
     pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, StorageError> {
+        self.wait_written()?;
         self.reader().block_info(height)
     }
 
     /// Height of the block with hash `block_hash`.
     pub fn height_of(&self, block_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.wait_written()?;
         self.reader().height_of(block_hash)
     }
 
     /// Encoded header of the block with hash `block_hash`.
     pub fn header_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().header_by_hash(block_hash)
     }
 
     /// Encoded block with hash `block_hash`.
     pub fn block_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().block_by_hash(block_hash)
     }
 
     /// Encoded commit certificate of the block with hash `block_hash`.
     pub fn certificate_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().certificate_by_hash(block_hash)
     }
 
     /// Where the transaction `tx_id` was committed.
     pub fn tx_location(&self, tx_id: &Hash) -> Result<Option<TxLocation>, StorageError> {
+        self.wait_written()?;
         self.reader().tx_location(tx_id)
     }
 
     /// Location and encoded receipt of transaction `tx_id`.
     pub fn receipt(&self, tx_id: &Hash) -> Result<Option<(TxLocation, Vec<u8>)>, StorageError> {
+        self.wait_written()?;
         self.reader().receipt(tx_id)
     }
 
     /// Encoded receipts of the block at `height`, in block order (at most `limit`, from index `from`).
     pub fn receipts(&self, height: u64, from: u32, limit: usize) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.wait_written()?;
         self.reader().receipts(height, from, limit)
     }
 }
@@ -254,6 +331,7 @@ impl<S: KvStore> Storage<S> {
         batch: WriteBatch,
         head: Head,
     ) -> Result<(), StorageError> {
+        self.settle()?;
         self.state.write_commit(prepared, batch).map_err(store_or_state)?;
         self.head = Some(head);
         Ok(())

@@ -11,7 +11,8 @@ pub const MAX_WAL_ENTRY_LEN: usize = purse_types::block::MAX_BLOCK_BYTES + 256 *
 const SIGNER_KEY: &[u8] = b"last-signed";
 
 impl<S: KvStore> Storage<S> {
-    /// Appends consensus WAL entry `seq` durably (the write is synced before this returns on RocksDB).
+    /// Appends consensus WAL entry `seq` durably (the write is synced before this returns on RocksDB), after
+    /// the submitted blocks' writes (see [`Storage::submit_block`]).
     pub fn wal_append(&self, seq: u64, entry: &[u8]) -> Result<(), StorageError> {
         if entry.len() > MAX_WAL_ENTRY_LEN {
             return Err(StorageError::Inconsistent(format!(
@@ -19,6 +20,7 @@ impl<S: KvStore> Storage<S> {
                 entry.len()
             )));
         }
+        self.wait_written()?;
         Ok(self.store().put(Column::ConsensusWal, &seq.to_be_bytes(), entry)?)
     }
 
@@ -31,7 +33,8 @@ impl<S: KvStore> Storage<S> {
             .collect()
     }
 
-    /// Deletes WAL entries with sequence number `< below` (up to [`MAX_SCAN_LIMIT`] per call); returns how many.
+    /// Deletes WAL entries with sequence number `< below` (up to [`MAX_SCAN_LIMIT`] per call), after the
+    /// submitted blocks' writes; returns how many.
     pub fn wal_truncate(&self, below: u64) -> Result<usize, StorageError> {
         let page =
             self.store().scan(Column::ConsensusWal, &[], Some(&below.to_be_bytes()), MAX_SCAN_LIMIT)?;
@@ -39,12 +42,15 @@ impl<S: KvStore> Storage<S> {
         for (k, _) in &page {
             batch.delete(Column::ConsensusWal, k.clone());
         }
+        self.wait_written()?;
         self.store().write(batch)?;
         Ok(page.len())
     }
 
-    /// Persists the signer's last signed (height, round, step), encoded by the caller, durably.
+    /// Persists the signer's last signed (height, round, step), encoded by the caller, durably, after the
+    /// submitted blocks' writes.
     pub fn save_signer_state(&self, state: &[u8]) -> Result<(), StorageError> {
+        self.wait_written()?;
         Ok(self.store().put(Column::Signer, SIGNER_KEY, state)?)
     }
 

@@ -1,5 +1,5 @@
-//! Crash safety with a real process: a child commits blocks and acknowledges each on stdout after the commit
-//! returns; the parent kills it with SIGKILL at random moments, reopens the store and checks that the head and
+//! Crash safety with a real process: a child commits blocks and acknowledges each on stdout once it is durable
+//! (after `commit_block` returns, or after `settle` for blocks submitted pipelined); the parent kills it with SIGKILL at random moments, reopens the store and checks that the head and
 //! state root are consistent and every acknowledged block is there.
 
 // Test helpers outside #[test] functions may unwrap: a failure is a test failure.
@@ -12,6 +12,7 @@ use purse_storage::{RocksConfig, RocksStore, Storage};
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Environment variable that turns the `child_writer` test into the writer process.
@@ -23,8 +24,9 @@ const TIME_BUDGET: Duration = Duration::from_secs(55);
 /// Highest height a writer commits before exiting on its own (a bound, never reached in practice).
 const MAX_HEIGHT: u64 = 100_000;
 
-fn open(dir: &std::path::Path) -> Storage<RocksStore> {
-    Storage::open(RocksStore::open(dir, RocksConfig::default()).unwrap(), CHAIN, state_config()).unwrap()
+fn open(dir: &std::path::Path) -> Storage<Arc<RocksStore>> {
+    let store = Arc::new(RocksStore::open(dir, RocksConfig::default()).unwrap());
+    Storage::open(store, CHAIN, state_config()).unwrap()
 }
 
 /// Not a test on its own: the writer process, run by `kill_nine_never_loses_an_acknowledged_block`.
@@ -35,11 +37,21 @@ fn child_writer() {
     let mut next = s.head().map_or(0, |h| h.height + 1);
     let stdout = std::io::stdout();
     while next < MAX_HEIGHT {
-        let head = commit(&mut s, next).unwrap();
+        // In rounds of three: a block committed (durable on return), then two submitted pipelined, which are
+        // acknowledged only once settled — so kills also land while pipelined writes are in flight.
+        let heads = if next.is_multiple_of(3) {
+            vec![commit(&mut s, next).unwrap()]
+        } else {
+            let heads = vec![submit(&mut s, next).unwrap(), submit(&mut s, next + 1).unwrap()];
+            s.settle().unwrap();
+            heads
+        };
         let mut out = stdout.lock();
-        writeln!(out, "ACK {} {}", head.height, head.state_root.to_hex()).unwrap();
+        for head in heads {
+            writeln!(out, "ACK {} {}", head.height, head.state_root.to_hex()).unwrap();
+            next = head.height + 1;
+        }
         out.flush().unwrap();
-        next += 1;
     }
 }
 

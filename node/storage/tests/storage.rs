@@ -161,6 +161,42 @@ fn io_error_during_commit_leaves_previous_state_intact() {
     assert_eq!(s.head(), Some(head));
 }
 
+/// Pipelined blocks (ADR 0020): a failed write of a submitted block fails the block submitted after it too;
+/// settling reports it and puts the head and the state back to the last block in the store, and the store's
+/// other writes (the consensus WAL here) refuse to land after a failed block. Retrying commits both.
+#[test]
+fn a_failed_pipelined_block_puts_the_head_back_and_holds_later_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FaultyStore::new(rocks(dir.path())));
+    let mut s = Storage::open(store.clone(), CHAIN, state_config()).unwrap();
+    for h in 0..3 {
+        submit(&mut s, h).unwrap();
+    }
+    s.settle().unwrap();
+    let before = s.head().unwrap();
+    assert_eq!(before.state_root, expected_root(2));
+    store.inject(0, Fault::FailWrite);
+    assert_eq!(submit(&mut s, 3).unwrap().height, 3);
+    assert_eq!(submit(&mut s, 4).unwrap().height, 4);
+    assert!(s.wal_append(0, b"after the failed block").is_err());
+    assert!(s.block(3).is_err(), "a block read waits for the writes and reports the failure");
+    assert!(matches!(s.settle(), Err(StorageError::State(_))));
+    assert_eq!(s.head(), Some(before));
+    assert_eq!(s.state().root(), before.state_root);
+    assert_eq!(s.block(3).unwrap(), None);
+    assert_eq!(s.block(4).unwrap(), None);
+    assert_eq!(s.wal_entries(0, 10).unwrap(), Vec::new());
+    for h in 3..5 {
+        submit(&mut s, h).unwrap();
+    }
+    s.wal_append(0, b"entry").unwrap();
+    assert_eq!(s.head().unwrap().state_root, expected_root(4));
+    drop((s, store));
+    let s = Storage::open(rocks(dir.path()), CHAIN, state_config()).unwrap();
+    assert_eq!(s.head().unwrap().state_root, expected_root(4));
+    assert!(s.block(4).unwrap().is_some());
+}
+
 #[test]
 fn failed_write_then_reopen_gives_previous_block() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ use crate::hashing;
 use crate::kv::{key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
 use crate::node::{ChildRef, Node, NodeId, NodeKey, NodeRecord, LINKED_DEPTH, MAX_LINKED_DEPTH};
 use crate::overlay::Overlay;
+use crate::pipeline::{Landing, Pending, PendingSet, MAX_PENDING_WRITES};
 use crate::records::{
     decode_stale_list, parse_stale_key, parse_value_key, root_key, value_key, RootRecord, ValueRecord,
     META_CHECKPOINT, META_HORIZON, META_LATEST, META_OLDEST, VALUE_KEY_LEN,
@@ -17,6 +18,7 @@ use crate::view::meta_u64;
 use crate::{Column, StateError};
 use parking_lot::{Mutex, RwLock};
 use purse_types::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Default of [`StateConfig::checkpoint_interval`].
@@ -167,6 +169,45 @@ pub struct StateDb<S> {
     /// — written ahead of a checkpoint batch that then failed, or, after opening, that a crash interrupted:
     /// the next commit first deletes them (`checkpoint::delete_unreferenced_nodes`).
     unreferenced_nodes: bool,
+    /// The versions [`submit_commit`](Self::submit_commit) installed whose writes may not have landed (module
+    /// `pipeline`): reads see their changes, and wait for the writes where they cannot.
+    pending: Arc<PendingSet>,
+    /// What undoes each pending version (same order) if its write fails.
+    in_flight: std::collections::VecDeque<InFlight>,
+}
+
+/// What [`StateDb::settle`] needs to undo a submitted commit whose write failed.
+#[derive(Debug)]
+struct InFlight {
+    /// What installing its nodes displaced.
+    displaced: Displaced,
+    /// The nodes it put in the node cache (a checkpoint's own).
+    cached: Vec<NodeId>,
+    /// The state before it.
+    before: Before,
+    /// Set by the writer once some of a checkpoint's nodes written ahead may be in the store.
+    ahead_tried: Arc<AtomicBool>,
+}
+
+/// The fields of a [`StateDb`] that a commit changes, as they were before it.
+#[derive(Debug)]
+struct Before {
+    latest: Option<u64>,
+    oldest: u64,
+    horizon: u64,
+    checkpoint: u64,
+    root: RootRecord,
+    batch_bytes_per_change: usize,
+}
+
+impl<S> Drop for StateDb<S> {
+    /// Waits for a submitted version's write, so that a state dropped and opened again (or a process that
+    /// exits after dropping it) finds the version in the store if its write succeeds.
+    fn drop(&mut self) {
+        if let Some(p) = self.pending.newest() {
+            let _ = p.landing.wait();
+        }
+    }
 }
 
 /// A node as the update pass reads it (`StateDb::node_ref`).
@@ -311,6 +352,8 @@ impl<S: KvStore> StateDb<S> {
             batch_bytes_per_change: 0,
             retired: Displaced::default(),
             unreferenced_nodes: false,
+            pending: Arc::default(),
+            in_flight: std::collections::VecDeque::new(),
         }
     }
 
@@ -447,6 +490,9 @@ impl<S: KvStore> StateDb<S> {
     /// Value of `key` at `version`.
     pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StateError> {
         self.check_version(version)?;
+        if let Some(change) = self.pending.change(version, key) {
+            return Ok(change);
+        }
         crate::view::read_value(&self.store, key, version)
     }
 
@@ -454,7 +500,10 @@ impl<S: KvStore> StateDb<S> {
     /// order (through the key index; see [`StateView::scan`](crate::StateView::scan)).
     pub fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<Vec<KvEntry>, StateError> {
         match self.latest {
-            Some(v) => crate::view::scan_index(&self.store, v, prefix, from, limit),
+            Some(v) => {
+                self.wait_pending()?;
+                crate::view::scan_index(&self.store, v, prefix, from, limit)
+            }
             None => Ok(Vec::new()),
         }
     }
@@ -464,7 +513,8 @@ impl<S: KvStore> StateDb<S> {
     where
         S: Clone,
     {
-        crate::StateView::new(self.store.clone(), self.latest)
+        let pending = (self.pending.len() > 0).then(|| self.pending.clone());
+        crate::StateView::with_pending(self.store.clone(), self.latest, pending)
     }
 
     /// Value of `key` at `version` with a proof against that version's root.
@@ -547,6 +597,13 @@ impl<S: KvStore> StateDb<S> {
             let expected = latest.saturating_add(1);
             if version != expected {
                 return Err(StateError::NonSequentialVersion { expected, got: version });
+            }
+        }
+        if let Some(p) = self.pending.oldest().filter(|_| !rebuild) {
+            // Pruning reads the stale lists and root records of versions up to the new oldest readable one:
+            // with a short retention window, those of a pending version.
+            if (version + 1).saturating_sub(self.config.retained_versions.max(1)) >= p.version {
+                self.wait_pending()?;
             }
         }
         let checkpoint =
@@ -644,6 +701,7 @@ impl<S: KvStore> StateDb<S> {
         mut prepared: PreparedCommit,
         batch: WriteBatch,
     ) -> Result<(), StateError> {
+        self.settle()?;
         if prepared.base != self.latest {
             return Err(StateError::StalePreparedCommit(prepared.version));
         }
@@ -702,6 +760,149 @@ impl<S: KvStore> StateDb<S> {
         self.finish_commit(prepared)
     }
 
+    /// Commits `prepared` in memory and writes `batch` on a writer thread (ADR 0020): when this returns, the
+    /// version is the latest — reads see it, and the next version can be prepared on top of it — but it is
+    /// durable only once its write lands, which [`settle`](Self::settle) waits for. `changes` are the
+    /// version's changes (the overlay `prepared` was prepared from), which reads of the version use until its
+    /// write lands.
+    ///
+    /// At most [`MAX_PENDING_WRITES`] versions are pending: submitting one more first settles the oldest.
+    /// Their writes land in order, each after the one before it, and after a failed one none is made. The
+    /// store's writes stay in order with this state's other writes too ([`write_commit`](Self::write_commit)
+    /// settles first); a caller that writes the store by other means must settle first. If a write fails,
+    /// settling reports it and puts the state back to the version before the failed one (that version and the
+    /// ones after it were never committed; anything prepared on top of them is stale).
+    ///
+    /// The work in memory that [`write_commit`](Self::write_commit) does beside its write is done here, on the
+    /// calling thread, while the writer writes; the writer frees the nodes earlier commits replaced.
+    pub fn submit_commit(
+        &mut self,
+        mut prepared: PreparedCommit,
+        batch: WriteBatch,
+        changes: Overlay,
+    ) -> Result<(), StateError>
+    where
+        S: Clone + 'static,
+    {
+        while self.in_flight.len() >= MAX_PENDING_WRITES {
+            self.settle_oldest()?;
+        }
+        if prepared.base != self.latest {
+            return Err(StateError::StalePreparedCommit(prepared.version));
+        }
+        if self.unreferenced_nodes {
+            self.settle()?;
+            crate::checkpoint::delete_unreferenced_nodes(&self.store, self.checkpoint)?;
+            self.unreferenced_nodes = false;
+        }
+        let pending = Arc::new(Pending { version: prepared.version, changes, landing: Landing::default() });
+        let ahead_tried = Arc::new(AtomicBool::new(false));
+        let ahead = std::mem::take(&mut prepared.ahead);
+        let retired = std::mem::take(&mut self.retired);
+        let after = self.pending.newest().cloned();
+        let (store, own, tried) = (self.store.clone(), pending.clone(), ahead_tried.clone());
+        std::thread::Builder::new()
+            .name("purse-state-write".into())
+            .spawn(move || {
+                // Below the committing thread's priority: the writer fills the time the next block's
+                // preparation leaves, rather than taking cores from it (module `pipeline`).
+                crate::pipeline::lower_thread_priority();
+                let write = || {
+                    if let Some(before) = after {
+                        if let Err(e) = before.landing.wait() {
+                            return Err(StoreError::Backend(format!(
+                                "not written: the write of version {} before it failed ({e})",
+                                before.version
+                            )));
+                        }
+                    }
+                    if !ahead.is_empty() {
+                        tried.store(true, Ordering::SeqCst);
+                        store.write_ahead(ahead)?;
+                    }
+                    store.write(batch)
+                };
+                own.landing.set(write());
+                drop(retired);
+            })
+            .map_err(|e| StoreError::Backend(format!("cannot start the state writer thread: {e}")))?;
+        let before = Before {
+            latest: self.latest,
+            oldest: self.oldest,
+            horizon: self.horizon,
+            checkpoint: self.checkpoint,
+            root: self.root.clone(),
+            batch_bytes_per_change: self.batch_bytes_per_change,
+        };
+        let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
+        let cached: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
+        self.cache.remove_all(&prepared.replaced);
+        self.cache.insert_all(nodes);
+        let displaced = install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared);
+        prepared.done_beside_write = true;
+        self.in_flight.push_back(InFlight { displaced, cached, before, ahead_tried });
+        self.pending = Arc::new(self.pending.with(pending));
+        self.finish_commit(prepared)
+    }
+
+    /// Waits until every version [`submit_commit`](Self::submit_commit) submitted is durable. If a write
+    /// failed, returns its error ([`StateError::PendingWriteFailed`]) and puts the state back to the version
+    /// before the failed one: the nodes of it and of the versions after it leave memory as a failed
+    /// [`write_commit`](Self::write_commit)'s do.
+    pub fn settle(&mut self) -> Result<(), StateError> {
+        while !self.in_flight.is_empty() {
+            self.settle_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Settles the oldest pending version (see [`settle`](Self::settle)).
+    fn settle_oldest(&mut self) -> Result<(), StateError> {
+        let Some(oldest) = self.pending.oldest().cloned() else { return Ok(()) };
+        let outcome = oldest.wait();
+        if outcome.is_ok() {
+            self.pending = Arc::new(self.pending.without_oldest());
+            if let Some(f) = self.in_flight.pop_front() {
+                // Freed by the next write's writer (or beside it).
+                drop(std::mem::replace(&mut self.retired, f.displaced));
+            }
+            return Ok(());
+        }
+        // No writer may still run when the state is put back: the later ones fail once they see this one did.
+        let _ = self.pending.wait_newest();
+        let mut oldest_before = None;
+        let mut tried = false;
+        while let Some(f) = self.in_flight.pop_back() {
+            restore(&mut self.upper, &self.unwritten, f.displaced);
+            self.cache.remove_all(&f.cached);
+            tried |= f.ahead_tried.load(Ordering::SeqCst);
+            oldest_before = Some(f.before);
+        }
+        self.pending = Arc::default();
+        if let Some(b) = oldest_before {
+            self.latest = b.latest;
+            self.oldest = b.oldest;
+            self.horizon = b.horizon;
+            self.checkpoint = b.checkpoint;
+            self.root = b.root;
+            self.batch_bytes_per_change = b.batch_bytes_per_change;
+        }
+        self.unreferenced_nodes |= tried;
+        outcome
+    }
+
+    /// Waits until every submitted version's write has landed, without settling: for a reader, or a writer of
+    /// other records of the store that must land after them. A failed write's error is returned (the state
+    /// is put back only by [`settle`](Self::settle)).
+    pub fn wait_written(&self) -> Result<(), StateError> {
+        self.pending.wait()
+    }
+
+    /// The newest submitted version not settled yet, if any.
+    pub fn pending_version(&self) -> Option<u64> {
+        self.pending.newest().map(|p| p.version)
+    }
+
     /// Prepares, writes and finishes a commit of `overlay` as `version`; returns the new root.
     pub fn commit(&mut self, version: u64, overlay: &Overlay) -> Result<Hash, StateError> {
         let mut prepared = self.prepare_commit(version, overlay)?;
@@ -725,6 +926,7 @@ impl<S: KvStore> StateDb<S> {
         limit: usize,
     ) -> Result<Vec<StateEntry>, StateError> {
         self.check_version(version)?;
+        self.wait_pending()?;
         let mut out = Vec::new();
         let mut start = match after {
             Some(kh) => match prefix_end(&kh.0) {
@@ -824,8 +1026,7 @@ impl<S: KvStore> StateDb<S> {
     /// The record of the node stored at `key`.
     fn node_record(&self, key: &[u8]) -> Result<NodeRecord, StateError> {
         let bytes = self
-            .store
-            .get(Column::StateNodes, key)?
+            .record(Column::StateNodes, key)?
             .ok_or_else(|| StoreError::corrupt(Column::StateNodes, key, "tree node missing"))?;
         Ok(NodeRecord::decode(key, &bytes)?)
     }
@@ -834,8 +1035,7 @@ impl<S: KvStore> StateDb<S> {
     fn leaf_value(&self, key_hash: &Hash, version: u64) -> Result<(Vec<u8>, Hash), StateError> {
         let vk = value_key(key_hash, version);
         let bytes = self
-            .store
-            .get(Column::StateValues, &vk)?
+            .record(Column::StateValues, &vk)?
             .ok_or_else(|| StoreError::corrupt(Column::StateValues, &vk, "value of a leaf missing"))?;
         let record = ValueRecord::decode(&vk, &bytes)?;
         let Some(value) = record.value else {
@@ -846,6 +1046,25 @@ impl<S: KvStore> StateDb<S> {
         }
         let value_hash = hashing::value_hash(&value);
         Ok((value, value_hash))
+    }
+
+    /// The record at `key` that a version of this state refers to: one the pending version wrote (a node
+    /// record, a value record, a root record) may not have landed yet, so a miss waits for its write and reads
+    /// again.
+    fn record(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        // Whether the writes had landed is taken before the read: one landing during it is read again.
+        let in_flight = !self.pending.all_landed();
+        let found = self.store.get(column, key)?;
+        if in_flight && found.is_none() {
+            self.pending.wait()?;
+            return Ok(self.store.get(column, key)?);
+        }
+        Ok(found)
+    }
+
+    /// Waits until the pending version's write (if any) has landed; its error if it failed.
+    fn wait_pending(&self) -> Result<(), StateError> {
+        self.pending.wait()
     }
 
     fn check_version(&self, version: u64) -> Result<(), StateError> {
@@ -864,8 +1083,7 @@ impl<S: KvStore> StateDb<S> {
     fn root_record(&self, version: u64) -> Result<RootRecord, StateError> {
         let k = root_key(version);
         let bytes = self
-            .store
-            .get(Column::StateRoots, &k)?
+            .record(Column::StateRoots, &k)?
             .ok_or_else(|| StoreError::corrupt(Column::StateRoots, &k, "root record missing"))?;
         Ok(RootRecord::decode(&k, &bytes)?)
     }

@@ -8,6 +8,15 @@ pub enum StateError {
     /// The underlying store failed or holds a damaged record.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The write of a submitted version failed (`StateDb::submit_commit`): the version is not committed, and
+    /// the state goes back to the version before it.
+    #[error("the write of state version {version} failed: {source}")]
+    PendingWriteFailed {
+        /// The submitted version.
+        version: u64,
+        /// Why its write failed.
+        source: StoreError,
+    },
     /// The version was pruned.
     #[error("state version {version} was pruned; the oldest readable version is {oldest}")]
     VersionPruned {

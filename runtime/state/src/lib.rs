@@ -15,6 +15,7 @@ mod kv;
 mod memory;
 mod node;
 mod overlay;
+mod pipeline;
 pub mod records;
 pub mod reference;
 mod update;

@@ -6,9 +6,11 @@
 //! Point reads work at any retained version; scans only at the latest one.
 
 use crate::kv::{check_scan_limit, key_successor, prefix_end, KvEntry, KvStore, StoreError, WriteBatch};
+use crate::pipeline::PendingSet;
 use crate::records::{decode_u64, value_key, ValueRecord, META_LATEST, META_OLDEST};
 use crate::state_proof::state_key_hash;
 use crate::{Column, StateError};
+use std::sync::Arc;
 
 /// Value of `key` at `version`, read from the versioned value table (no version-window check).
 pub(crate) fn read_value<S: KvStore + ?Sized>(
@@ -60,18 +62,30 @@ pub(crate) fn meta_u64<S: KvStore + ?Sized>(store: &S, key: &[u8]) -> Result<Opt
 pub struct StateView<S> {
     store: S,
     version: Option<u64>,
+    /// The state's submitted versions whose writes may not have landed (module `pipeline`): a view reads
+    /// their changes before the store, and waits for their writes before a scan.
+    pending: Option<Arc<PendingSet>>,
 }
 
 impl<S: KvStore> StateView<S> {
     /// A view of `version` (`None`: the empty state before the first commit).
     pub fn new(store: S, version: Option<u64>) -> StateView<S> {
-        StateView { store, version }
+        StateView { store, version, pending: None }
+    }
+
+    /// A view of `version` of a state whose submitted version `pending` may not be in the store yet.
+    pub(crate) fn with_pending(
+        store: S,
+        version: Option<u64>,
+        pending: Option<Arc<PendingSet>>,
+    ) -> StateView<S> {
+        StateView { store, version, pending }
     }
 
     /// A view of the latest committed version of the state held in `store`.
     pub fn latest(store: S) -> Result<StateView<S>, StateError> {
         let version = meta_u64(&store, META_LATEST)?;
-        Ok(StateView { store, version })
+        Ok(StateView { store, version, pending: None })
     }
 
     /// The version this view reads.
@@ -95,6 +109,9 @@ impl<S: KvStore> StateView<S> {
     /// Value of `key` in this version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         let Some(version) = self.version else { return Ok(None) };
+        if let Some(change) = self.pending.as_ref().and_then(|p| p.change(version, key)) {
+            return Ok(change);
+        }
         let value = read_value(&self.store, key, version)?;
         // Checked after the read: if pruning began before the read finished, the read may be wrong.
         self.check_window(version)?;
@@ -105,7 +122,13 @@ impl<S: KvStore> StateView<S> {
     /// latest version can be scanned ([`StateError::ScanNotLatest`] otherwise).
     pub fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<Vec<KvEntry>, StateError> {
         match self.version {
-            Some(version) => scan_index(&self.store, version, prefix, from, limit),
+            Some(version) => {
+                // The key index of a submitted version is in its batch: the scan waits for it to land.
+                if let Some(p) = &self.pending {
+                    p.wait()?;
+                }
+                scan_index(&self.store, version, prefix, from, limit)
+            }
             None => check_scan_limit(limit).map(|()| Vec::new()).map_err(Into::into),
         }
     }

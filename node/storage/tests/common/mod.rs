@@ -47,18 +47,30 @@ pub fn block_bytes(height: u64) -> Vec<u8> {
 /// Executes and commits block `height`.
 pub fn commit<S: KvStore>(s: &mut Storage<S>, height: u64) -> Result<Head, StorageError> {
     let prepared = s.state().prepare_commit(height, &block_overlay(height))?;
-    let bundle = CommitBundle {
+    s.commit_block(bundle(height, prepared.root), prepared)
+}
+
+/// Executes and submits block `height` (pipelined: durable once the storage settles).
+#[allow(dead_code)] // not every test binary including this module submits
+pub fn submit<S: KvStore + Clone + 'static>(s: &mut Storage<S>, height: u64) -> Result<Head, StorageError> {
+    let overlay = block_overlay(height);
+    let prepared = s.state().prepare_commit(height, &overlay)?;
+    s.submit_block(bundle(height, prepared.root), prepared, overlay)
+}
+
+/// The block records of block `height`, whose state root is `state_root`.
+fn bundle(height: u64, state_root: Hash) -> CommitBundle {
+    CommitBundle {
         height,
         block_hash: block_hash(height),
-        state_root: prepared.root,
+        state_root,
         header: format!("header {height}").into_bytes(),
         block: block_bytes(height),
         certificate: Some(format!("cert {height}").into_bytes()),
         receipts: (0..3).map(|i| (tx_id(height, i), format!("receipt {height}/{i}").into_bytes())).collect(),
         // Transactions 0 and 2 name account 0, transaction 1 names account 1 (the account-history index).
         parties: vec![(0, account(0)), (1, account(1)), (2, account(0))],
-    };
-    s.commit_block(bundle, prepared)
+    }
 }
 
 /// State root after blocks `0..=height`, recomputed in memory.
