@@ -691,9 +691,9 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
                 .flat_map(|(i, t)| t.tx.parties().into_iter().map(move |a| (i as u32, a)))
                 .collect(),
         };
-        // Pipelined (ADR 0020): the pool's recheck and the validator refresh read the block's state while its
-        // batch is written; the block is made durable before anything outside sees it (gauges, listeners) and
-        // before any other write (the store orders its WAL and signer writes after it).
+        // Pipelined (ADR 0020): the pool's recheck reads the block's state while its batch is written; the
+        // block is made durable before anything outside the engine sees it (validator set, gauges, listeners)
+        // and before any other write (the store orders its WAL and signer writes after it).
         self.storage.submit_block(bundle, ex.prepared, ex.overlay)?;
         let report =
             self.pool.on_commit(self.storage.state().view(), height, block.header.timestamp_ms, &tx_ids)?;
@@ -702,8 +702,9 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
         let included: Vec<Hash> = block.evidence.iter().map(|e| e.id()).collect();
         self.evidence.retain(|e| !included.contains(&e.id()));
         self.executed.clear();
-        self.refresh_validators(height)?;
         self.storage.settle()?;
+        // Other threads read the validator set (gossip, sync, RPC): only once the block is durable.
+        self.refresh_validators(height)?;
         self.gauges.height.store(height, Ordering::Relaxed);
         self.gauges.pool_len.store(self.pool.len() as u64, Ordering::Relaxed);
         if let Some(tx) = &self.events {

@@ -89,6 +89,8 @@ pub struct PreparedCommit {
     oldest: u64,
     /// The pruning horizon after this version (see `META_HORIZON`).
     horizon: u64,
+    /// The stale-index key up to which this version's batch deletes the stale index (`prune_into`).
+    prune_cursor: Vec<u8>,
     /// Whether this version is a checkpoint (the batch and `ahead` hold every node of its tree not yet in the
     /// store).
     checkpoint: bool,
@@ -181,8 +183,8 @@ pub struct StateDb<S> {
 struct InFlight {
     /// What installing its nodes displaced.
     displaced: Displaced,
-    /// The nodes it put in the node cache (a checkpoint's own).
-    cached: Vec<NodeId>,
+    /// The version, if it is a checkpoint: once it lands, the unwritten nodes up to it are in the store.
+    checkpoint: Option<u64>,
     /// The state before it.
     before: Before,
     /// Set by the writer once some of a checkpoint's nodes written ahead may be in the store.
@@ -246,11 +248,18 @@ struct Displaced {
 /// linked depth go into the upper tree; those below it join the unwritten nodes, or at a checkpoint (which
 /// writes every unwritten node) the unwritten nodes that are still live go to the node cache, which may
 /// drop them once they are in the store. Returns what was displaced.
+///
+/// With `pending` (a pipelined commit, ADR 0020) a checkpoint is installed as any other version: its nodes
+/// join the unwritten nodes, which keep every node it writes until its write has landed
+/// (`StateDb::settle_oldest` then hands them to the cache). So a node is never looked for in the store
+/// before it is there: a read that misses the store waits for the pending writes, and the preparation of the
+/// next block, which runs on rayon's pool, must never wait (the writer may need the pool).
 fn install(
     upper: &mut Arc<UpperTree>,
     unwritten: &RwLock<IdMap<Arc<Node>>>,
     cache: &NodeCache,
     prepared: &mut PreparedCommit,
+    pending: bool,
 ) -> Displaced {
     let upper_new = std::mem::take(&mut prepared.upper);
     let mut displaced = Displaced {
@@ -258,7 +267,7 @@ fn install(
         ..Displaced::default()
     };
     let mut unwritten = unwritten.write();
-    if prepared.checkpoint {
+    if prepared.checkpoint && !pending {
         let before = std::mem::take(&mut *unwritten);
         cache.insert_all(before.iter().map(|(id, node)| (*id, node.clone())));
         cache.remove_all(&prepared.replaced);
@@ -490,7 +499,7 @@ impl<S: KvStore> StateDb<S> {
     /// Value of `key` at `version`.
     pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StateError> {
         self.check_version(version)?;
-        if let Some(change) = self.pending.change(version, key) {
+        if let Some(change) = self.pending.change(version, key)? {
             return Ok(change);
         }
         crate::view::read_value(&self.store, key, version)
@@ -616,12 +625,13 @@ impl<S: KvStore> StateDb<S> {
         let mut ahead = WriteBatch::new();
         let node_records = out.node_records;
         let root_record = RootRecord { checkpoint, ..root_record_of(&out.root) };
+        let mut prune_cursor = Vec::new();
         let (oldest, horizon) = if rebuild {
             (self.oldest, self.horizon)
         } else {
             // The node column in key order, so that the store need not sort it: the deletes of pruned
             // versions' nodes, then this version's own nodes. A checkpoint's older unwritten nodes go ahead.
-            let pruned = self.prune_into(version, checkpoint, &mut batch)?;
+            let pruned = self.prune_into(version, checkpoint, &mut batch, &mut prune_cursor)?;
             if checkpoint {
                 write_unwritten(self, version, &out.root, &out.upper, &out.new_nodes, &mut ahead)?;
                 batch.put(Column::Meta, META_CHECKPOINT, version.to_be_bytes());
@@ -641,6 +651,7 @@ impl<S: KvStore> StateDb<S> {
             base: self.latest,
             oldest,
             horizon,
+            prune_cursor,
             checkpoint,
             done_beside_write: false,
             upper: out.upper,
@@ -662,7 +673,7 @@ impl<S: KvStore> StateDb<S> {
             // the store. The cache then holds the live tree rather than a history of it, and the memory of
             // replaced nodes is reused by the next commit's nodes instead of each commit touching fresh pages.
             self.cache.remove_all(&prepared.replaced);
-            drop(install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared));
+            drop(install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared, false));
             if prepared.checkpoint {
                 self.cache.insert_all(std::mem::take(&mut prepared.new_nodes));
             }
@@ -725,7 +736,7 @@ impl<S: KvStore> StateDb<S> {
             drop(retired);
             cache.remove_all(&in_memory.replaced);
             cache.insert_all(nodes);
-            *displaced = install(upper, unwritten, cache, in_memory);
+            *displaced = install(upper, unwritten, cache, in_memory, false);
         };
         // The store writes on this thread (where the caller's thread-local settings, such as RocksDB's perf
         // context, apply), the rest runs on the pool. A checkpoint's older nodes go first, ahead of the batch
@@ -795,37 +806,26 @@ impl<S: KvStore> StateDb<S> {
             crate::checkpoint::delete_unreferenced_nodes(&self.store, self.checkpoint)?;
             self.unreferenced_nodes = false;
         }
-        let pending = Arc::new(Pending { version: prepared.version, changes, landing: Landing::default() });
+        let pending = Arc::new(Pending {
+            version: prepared.version,
+            changes,
+            prune_cursor: std::mem::take(&mut prepared.prune_cursor),
+            landing: Landing::default(),
+        });
         let ahead_tried = Arc::new(AtomicBool::new(false));
         let ahead = std::mem::take(&mut prepared.ahead);
         let retired = std::mem::take(&mut self.retired);
-        let after = self.pending.newest().cloned();
-        let (store, own, tried) = (self.store.clone(), pending.clone(), ahead_tried.clone());
-        std::thread::Builder::new()
-            .name("purse-state-write".into())
-            .spawn(move || {
-                // Below the committing thread's priority: the writer fills the time the next block's
-                // preparation leaves, rather than taking cores from it (module `pipeline`).
-                crate::pipeline::lower_thread_priority();
-                let write = || {
-                    if let Some(before) = after {
-                        if let Err(e) = before.landing.wait() {
-                            return Err(StoreError::Backend(format!(
-                                "not written: the write of version {} before it failed ({e})",
-                                before.version
-                            )));
-                        }
-                    }
-                    if !ahead.is_empty() {
-                        tried.store(true, Ordering::SeqCst);
-                        store.write_ahead(ahead)?;
-                    }
-                    store.write(batch)
-                };
-                own.landing.set(write());
-                drop(retired);
-            })
-            .map_err(|e| StoreError::Backend(format!("cannot start the state writer thread: {e}")))?;
+        crate::pipeline::spawn_writer(
+            self.store.clone(),
+            crate::pipeline::WriteJob {
+                after: self.pending.newest().cloned(),
+                ahead,
+                batch,
+                own: pending.clone(),
+                ahead_tried: ahead_tried.clone(),
+            },
+            retired,
+        )?;
         let before = Before {
             latest: self.latest,
             oldest: self.oldest,
@@ -834,13 +834,11 @@ impl<S: KvStore> StateDb<S> {
             root: self.root.clone(),
             batch_bytes_per_change: self.batch_bytes_per_change,
         };
-        let nodes = if prepared.checkpoint { std::mem::take(&mut prepared.new_nodes) } else { Vec::new() };
-        let cached: Vec<NodeId> = nodes.iter().map(|(id, _)| *id).collect();
         self.cache.remove_all(&prepared.replaced);
-        self.cache.insert_all(nodes);
-        let displaced = install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared);
+        let checkpoint = prepared.checkpoint.then_some(prepared.version);
+        let displaced = install(&mut self.upper, &self.unwritten, &self.cache, &mut prepared, true);
         prepared.done_beside_write = true;
-        self.in_flight.push_back(InFlight { displaced, cached, before, ahead_tried });
+        self.in_flight.push_back(InFlight { displaced, checkpoint, before, ahead_tried });
         self.pending = Arc::new(self.pending.with(pending));
         self.finish_commit(prepared)
     }
@@ -863,6 +861,12 @@ impl<S: KvStore> StateDb<S> {
         if outcome.is_ok() {
             self.pending = Arc::new(self.pending.without_oldest());
             if let Some(f) = self.in_flight.pop_front() {
+                if let Some(c) = f.checkpoint {
+                    // In the store now: the cache may drop them.
+                    let written: Vec<(NodeId, Arc<Node>)> =
+                        self.unwritten.write().extract_if(|id, _| id.version <= c).collect();
+                    self.cache.insert_all(written);
+                }
                 // Freed by the next write's writer (or beside it).
                 drop(std::mem::replace(&mut self.retired, f.displaced));
             }
@@ -874,7 +878,6 @@ impl<S: KvStore> StateDb<S> {
         let mut tried = false;
         while let Some(f) = self.in_flight.pop_back() {
             restore(&mut self.upper, &self.unwritten, f.displaced);
-            self.cache.remove_all(&f.cached);
             tried |= f.ahead_tried.load(Ordering::SeqCst);
             oldest_before = Some(f.before);
         }
@@ -1052,12 +1055,14 @@ impl<S: KvStore> StateDb<S> {
     /// record, a value record, a root record) may not have landed yet, so a miss waits for its write and reads
     /// again.
     fn record(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        // Whether the writes had landed is taken before the read: one landing during it is read again.
-        let in_flight = !self.pending.all_landed();
         let found = self.store.get(column, key)?;
-        if in_flight && found.is_none() {
-            self.pending.wait()?;
-            return Ok(self.store.get(column, key)?);
+        if found.is_none() && self.pending.len() > 0 {
+            // Never on rayon's pool: the writer may need it (see `install`). The preparation that runs there
+            // finds every node of a pending version in memory, so this is a missing record.
+            if rayon::current_thread_index().is_none() {
+                self.pending.wait()?;
+                return Ok(self.store.get(column, key)?);
+            }
         }
         Ok(found)
     }
@@ -1095,11 +1100,16 @@ impl<S: KvStore> StateDb<S> {
     /// the horizon, the newest checkpoint at or below the oldest readable version: every retained version's
     /// tree is rebuilt from a checkpoint at or after the horizon, using the change lists and values of the
     /// versions after that checkpoint.
+    ///
+    /// The stale index is read from the key up to which the newest pending version's batch deletes it
+    /// (ADR 0020): the entries before it are still in the store until that batch lands, but already deleted.
+    /// `cursor` is set to the key up to which this version's batch deletes it.
     fn prune_into(
         &self,
         version: u64,
         checkpoint: bool,
         batch: &mut WriteBatch,
+        cursor: &mut Vec<u8>,
     ) -> Result<(u64, u64), StateError> {
         let retained = self.config.retained_versions.max(1);
         let Some(_) = self.latest else {
@@ -1131,7 +1141,7 @@ impl<S: KvStore> StateDb<S> {
         let end = horizon.saturating_add(1).to_be_bytes();
         // Each stale-index entry lists up to `STALE_CHUNK` records; whole entries are pruned, at most
         // `MAX_PRUNE_PER_COMMIT` records per commit (but always at least one entry, so pruning progresses).
-        let mut start = Vec::new();
+        let mut start = self.pending.newest().map(|p| p.prune_cursor.clone()).unwrap_or_default();
         let mut pruned = 0usize;
         // Node records are deleted in key order (the stale lists hold them in the order each update replaced
         // them), so that the node column stays sorted and the store need not sort it (see `prepare`).
@@ -1166,6 +1176,7 @@ impl<S: KvStore> StateDb<S> {
         for r in node_deletes {
             batch.delete(Column::StateNodes, r);
         }
+        *cursor = start;
         Ok((oldest, horizon))
     }
 

@@ -7,10 +7,11 @@
 //! miss a record of the version (a node or value record, a root record) waits for the write and reads again,
 //! and a read the changes cannot answer (a prefix scan, a snapshot page) waits first.
 
-use crate::kv::StoreError;
+use crate::kv::{KvStore, StoreError, WriteBatch};
 use crate::overlay::Overlay;
 use crate::StateError;
 use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Most versions submitted whose writes may not have landed: submitting one more first waits for the
@@ -42,9 +43,12 @@ impl Landing {
         }
     }
 
-    /// Whether the write has landed (successfully or not).
-    pub(crate) fn is_landed(&self) -> bool {
-        self.outcome.lock().is_some()
+    /// The write's error, if it has landed and failed (without waiting).
+    pub(crate) fn failure(&self) -> Option<StoreError> {
+        match self.outcome.lock().as_ref() {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -55,6 +59,9 @@ pub(crate) struct Pending {
     pub(crate) version: u64,
     /// Its changes (`None`: deleted).
     pub(crate) changes: Overlay,
+    /// The stale-index key up to which its batch deletes the stale index: the next version's pruning reads
+    /// on from there (`StateDb::prune_into`).
+    pub(crate) prune_cursor: Vec<u8>,
     /// Its write.
     pub(crate) landing: Landing,
 }
@@ -103,18 +110,19 @@ impl PendingSet {
     }
 
     /// `key`'s value at `version` if a pending version at or below it changed it (the newest such change).
-    pub(crate) fn change(&self, version: u64, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        self.versions
-            .iter()
-            .rev()
-            .filter(|p| p.version <= version)
-            .find_map(|p| p.changes.get(key))
-            .map(|v| v.map(<[u8]>::to_vec))
-    }
-
-    /// Whether every write has landed (the newest lands last).
-    pub(crate) fn all_landed(&self) -> bool {
-        self.newest().is_none_or(|p| p.landing.is_landed())
+    /// An error if the write of one of those versions failed: `version` was then never committed, and its
+    /// changes must not be read as if it were.
+    pub(crate) fn change(&self, version: u64, key: &[u8]) -> Result<Option<Option<Vec<u8>>>, StateError> {
+        let mut found = None;
+        for p in self.versions.iter().filter(|p| p.version <= version) {
+            if let Some(e) = p.landing.failure() {
+                return Err(StateError::PendingWriteFailed { version: p.version, source: e });
+            }
+            if let Some(v) = p.changes.get(key) {
+                found = Some(v.map(<[u8]>::to_vec));
+            }
+        }
+        Ok(found)
     }
 
     /// Waits until the newest write has landed, whatever its outcome.
@@ -133,8 +141,9 @@ impl PendingSet {
 }
 
 /// Lowers the calling thread's CPU priority (nice 10 above the process's): a pending commit's writer runs in
-/// the time the committing thread leaves. Best effort: where it cannot, the writer keeps its priority.
-pub(crate) fn lower_thread_priority() {
+/// the time the committing thread leaves, rather than taking cores from the next block's preparation. Best
+/// effort: where it cannot, the writer keeps its priority.
+fn lower_thread_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: `setpriority` reads no memory of ours; on Linux, `who` = 0 with PRIO_PROCESS is the calling
     // thread, whose nice value is all it changes. Its result is ignored (best effort).
@@ -147,3 +156,54 @@ pub(crate) fn lower_thread_priority() {
 
 /// How much lower than the committing thread a pending commit's writer runs (nice increment).
 const WRITER_NICE: i32 = 10;
+
+/// What a writer thread writes for one submitted version.
+pub(crate) struct WriteJob {
+    /// The version submitted before it, whose write must land first.
+    pub(crate) after: Option<Arc<Pending>>,
+    /// A checkpoint's older nodes, written ahead of the batch (ADR 0019).
+    pub(crate) ahead: WriteBatch,
+    /// The version's batch.
+    pub(crate) batch: WriteBatch,
+    /// The version: its landing is set with the outcome.
+    pub(crate) own: Arc<Pending>,
+    /// Set once some of `ahead` may be in the store.
+    pub(crate) ahead_tried: Arc<AtomicBool>,
+}
+
+/// Starts the writer thread of `job` on `store`; it frees `retired` (memory the state no longer uses) once
+/// the write is done. The outcome is always set, a panic in the store included (as an error), so that no
+/// waiter waits forever.
+pub(crate) fn spawn_writer<S: KvStore + 'static>(
+    store: S,
+    job: WriteJob,
+    retired: impl Send + 'static,
+) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("purse-state-write".into())
+        .spawn(move || {
+            lower_thread_priority();
+            let WriteJob { after, ahead, batch, own, ahead_tried } = job;
+            let write = || {
+                if let Some(before) = after {
+                    if let Err(e) = before.landing.wait() {
+                        return Err(StoreError::Backend(format!(
+                            "not written: the write of version {} before it failed ({e})",
+                            before.version
+                        )));
+                    }
+                }
+                if !ahead.is_empty() {
+                    ahead_tried.store(true, Ordering::SeqCst);
+                    store.write_ahead(ahead)?;
+                }
+                store.write(batch)
+            };
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
+                .unwrap_or_else(|_| Err(StoreError::Backend("the state writer panicked".into())));
+            own.landing.set(outcome);
+            drop(retired);
+        })
+        .map(drop)
+        .map_err(|e| StoreError::Backend(format!("cannot start the state writer thread: {e}")))
+}

@@ -109,10 +109,14 @@ impl<S: KvStore> StateView<S> {
     /// Value of `key` in this version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         let Some(version) = self.version else { return Ok(None) };
-        if let Some(change) = self.pending.as_ref().and_then(|p| p.change(version, key)) {
-            return Ok(change);
-        }
-        let value = read_value(&self.store, key, version)?;
+        let pending = match &self.pending {
+            Some(p) => p.change(version, key)?,
+            None => None,
+        };
+        let value = match pending {
+            Some(change) => change,
+            None => read_value(&self.store, key, version)?,
+        };
         // Checked after the read: if pruning began before the read finished, the read may be wrong.
         self.check_window(version)?;
         Ok(value)

@@ -58,25 +58,34 @@ fn pipelined_commits_leave_the_store_as_serial_commits_do() {
     eprintln!("pipeline seed {seed} (set PURSE_PIPELINE_SEED to reproduce)");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     // A window of 1-3 versions makes pruning read the pending versions' records; a cache of no nodes makes
-    // every node below the linked depth come from the store.
-    for (retained, cache, linked) in [(1, 0, 0), (2, 1 << 12, 2), (3, 0, 3), (100, 1 << 20, 5)] {
+    // every node below the linked depth come from the store; blocks of the large mix are prepared on rayon's
+    // pool (two threads), which must find a pending checkpoint's nodes in memory.
+    let large = Mix { changes: 1_500, stride: 7, shift: 389, keys: 5_000, delete_every: 9 };
+    let configs = [
+        (1, 0, 0, &MIX, 5),
+        (2, 1 << 12, 2, &MIX, 5),
+        (3, 0, 3, &MIX, 5),
+        (100, 1 << 20, 5, &MIX, 5),
+        (100, 0, 2, &large, 40),
+    ];
+    for (retained, cache, linked, mix, write_ms) in configs {
         let cfg = StateConfig { node_cache_nodes: cache, linked_depth: linked, ..config(retained) };
         let serial_store = Arc::new(MemoryStore::new());
-        // Writes slower than preparing the next version: every read the next version's preparation makes
-        // while one is pending happens before it lands.
-        let piped_store = Arc::new(Gated::slow(Duration::from_millis(5)));
+        // Writes slower than committing the next version serially and preparing it: every read that
+        // preparation makes happens while the version before it is pending.
+        let piped_store = Arc::new(Gated::slow(Duration::from_millis(write_ms)));
         let mut serial = StateDb::open(serial_store.clone(), cfg).unwrap();
         let mut piped = StateDb::open(piped_store.clone(), cfg).unwrap();
         let mut model = Model::new();
         for v in 0..4 * INTERVAL + 3 {
-            let o = mixed_block(v, &MIX, &mut model);
+            let o = mixed_block(v, mix, &mut model);
             serial.commit(v, &o).unwrap();
             submit(&mut piped, v, o.clone()).unwrap();
             assert_eq!(piped.root(), model_root(&model), "retained {retained}, version {v}");
             assert_eq!(piped.latest_version(), Some(v));
             // The pending version reads as committed, through the state and through a view.
             let view = piped.view();
-            for i in (0..700u32).step_by(13) {
+            for i in (0..mix.keys).step_by(13) {
                 let want = model.get(&key(i));
                 assert_eq!(piped.get(&key(i)).unwrap().as_ref(), want, "key {i} at {v}");
                 assert_eq!(view.get(&key(i)).unwrap().as_ref(), want, "view, key {i} at {v}");
@@ -248,10 +257,22 @@ fn a_failed_pipelined_write_puts_the_state_back_and_fails_the_versions_after_it(
         submit(&mut db, failed, mixed_block(failed, &MIX, &mut lost)).unwrap();
         submit(&mut db, failed + 1, mixed_block(failed + 1, &MIX, &mut lost)).unwrap();
         assert_eq!(db.latest_version(), Some(failed + 1));
+        // A view of the pending version, kept past the failure.
+        let view = db.view();
         let err = db.settle().unwrap_err();
         assert!(matches!(err, StateError::PendingWriteFailed { version, .. } if version == failed), "{err}");
         assert_eq!((db.latest_version(), db.root()), (Some(failed - 1), before));
         assert_eq!(db.pending_version(), None);
+        // The failed versions are never read as committed: the view reports the failure for every key, and
+        // the state reads the version before.
+        for i in (0..700u32).step_by(7) {
+            let err = view.get(&key(i)).unwrap_err();
+            assert!(
+                matches!(err, StateError::PendingWriteFailed { version, .. } if version == failed),
+                "{err}"
+            );
+            assert_eq!(db.get(&key(i)).unwrap().as_ref(), model.get(&key(i)), "key {i}");
+        }
         let reopened = StateDb::open(store.clone(), config(100)).unwrap();
         assert_eq!((reopened.latest_version(), reopened.root()), (Some(failed - 1), before));
         drop(reopened);
