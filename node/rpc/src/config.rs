@@ -16,6 +16,9 @@ pub struct RpcConfig {
     pub request_timeout: Duration,
     /// Silence after which a TCP connection is closed (nothing received from the client).
     pub connection_idle_timeout: Duration,
+    /// Longest a client may take to send a request's headers, and longest a keep-alive connection waits for
+    /// its next request (then it is closed).
+    pub header_read_timeout: Duration,
     /// Most open WebSocket connections.
     pub ws_max_connections: usize,
     /// Most subscriptions per WebSocket connection.
@@ -42,6 +45,7 @@ impl Default for RpcConfig {
             max_connections: limits::MAX_CONNECTIONS,
             request_timeout: limits::REQUEST_TIMEOUT,
             connection_idle_timeout: limits::CONNECTION_IDLE_TIMEOUT,
+            header_read_timeout: limits::HEADER_READ_TIMEOUT,
             ws_max_connections: limits::WS_MAX_CONNECTIONS,
             ws_max_subscriptions: limits::WS_MAX_SUBSCRIPTIONS,
             ws_queue_capacity: limits::WS_QUEUE_CAPACITY,

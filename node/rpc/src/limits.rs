@@ -46,6 +46,12 @@ pub const WS_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// server's pings is never cut by it.
 pub const CONNECTION_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
+/// Longest a client may take to send a request's headers, counted from when the server starts waiting for
+/// them — also between requests on a keep-alive connection, which is closed when it passes. Unlike
+/// [`CONNECTION_IDLE_TIMEOUT`], a client trickling a byte now and then does not reset it, so it cannot hold a
+/// connection slot for good. (hyper's default, which applies only to a server with a timer.)
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Longest one write to a WebSocket may block before the connection is dropped.
 pub const WS_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -8,13 +8,21 @@ use crate::middleware;
 use crate::openapi::openapi_json;
 use crate::routes::{method_router, ROUTES};
 use crate::state::AppState;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::serve::Listener;
 use axum::Router;
-use std::future::{Future, IntoFuture};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 
 fn build(
@@ -56,6 +64,11 @@ pub fn router(api: Arc<dyn NodeApi>, config: RpcConfig) -> Result<Router, RpcErr
 
 /// Serves the RPC on `listener` until `shutdown` completes, then stops accepting, tells WebSocket clients it
 /// is going away, lets in-flight requests finish for up to `config.shutdown_grace`, and returns.
+///
+/// Each connection is served by hyper with a timer, so that its header-read timeout applies
+/// (`config.header_read_timeout`): a client must send a request's headers within it, and a keep-alive
+/// connection waiting for its next request is closed after it. Without it, a client sending a byte now and
+/// then holds a connection slot for good.
 pub async fn serve(
     listener: TcpListener,
     api: Arc<dyn NodeApi>,
@@ -66,26 +79,66 @@ pub async fn serve(
     let grace = config.shutdown_grace;
     let max_connections = config.max_connections;
     let idle = config.connection_idle_timeout;
+    let header_timeout = config.header_read_timeout;
     let app = build(api, config, shutdown_rx.clone())?;
-    let listener = LimitedListener::new(listener, max_connections, idle);
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("rpc server shutting down");
-        let _ = shutdown_tx.send(true);
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
-    let mut rx = shutdown_rx;
-    let grace_expired = async move {
-        if rx.wait_for(|s| *s).await.is_err() {
-            std::future::pending::<()>().await;
+    let mut listener = LimitedListener::new(listener, max_connections, idle);
+    // Connection tasks hold a receiver each: once the sender sees none left, every connection has ended.
+    let (open_tx, open_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            (io, _addr) = listener.accept() => {
+                serve_connection(io, app.clone(), header_timeout, shutdown_rx.clone(), open_rx.clone());
+            }
+            () = &mut shutdown => {
+                tracing::info!("rpc server shutting down");
+                let _ = shutdown_tx.send(true);
+                break;
+            }
         }
-        tokio::time::sleep(grace).await;
-    };
+    }
+    drop(listener);
+    drop(open_rx);
     tokio::select! {
-        result = server => result.map_err(RpcError::Io),
-        () = grace_expired => {
+        () = open_tx.closed() => Ok(()),
+        () = tokio::time::sleep(grace) => {
             tracing::warn!("rpc connections still open after the shutdown grace period; closing them");
             Ok(())
         }
     }
+}
+
+/// Serves one connection on its own task until it ends, shutting it down gracefully (in-flight requests
+/// finish, no new ones are read) once `stop` turns true. `open` is dropped when the connection ends.
+fn serve_connection(
+    io: crate::listener::LimitedStream,
+    app: Router,
+    header_timeout: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+    open: watch::Receiver<()>,
+) {
+    let service = TowerToHyperService::new(app.map_request(|req: Request<Incoming>| req.map(Body::new)));
+    tokio::spawn(async move {
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        let mut conn = std::pin::pin!(conn);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::trace!("rpc connection ended: {e}");
+                    }
+                    break;
+                }
+                changed = stop.wait_for(|s| *s), if !stopping => {
+                    let _ = changed;
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
+        drop(open);
+    });
 }

@@ -440,6 +440,46 @@ async fn a_silent_connection_is_closed_and_frees_its_slot() {
     assert_eq!(r.status(), 200);
 }
 
+/// A client that trickles its request's headers a byte at a time — never silent long enough for the idle
+/// timeout — is cut off by the header-read timeout, freeing its slot.
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off_and_frees_its_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = RpcConfig {
+        max_connections: 1,
+        connection_idle_timeout: Duration::from_secs(60),
+        header_read_timeout: Duration::from_millis(500),
+        ..RpcConfig::default()
+    };
+    let s = start(MockNode::new(), config).await;
+    let mut hog = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut request = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
+    request.extend_from_slice(&[b'a'; 200]);
+    let mut cut = false;
+    for byte in request.iter().copied() {
+        if hog.write_all(&[byte]).await.is_err() {
+            cut = true;
+            break;
+        }
+        // The server closed it: the read ends (EOF, a 408, or a reset) instead of timing out.
+        let mut buf = [0u8; 64];
+        if let Ok(read) = tokio::time::timeout(Duration::from_millis(100), hog.read(&mut buf)).await {
+            assert!(!matches!(read, Ok(n) if n > 0 && buf[..n].starts_with(b"HTTP/1.1 200")), "served");
+            cut = true;
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never cut off");
+    }
+    assert!(cut, "the whole trickled request was read");
+    assert!(started.elapsed() < Duration::from_secs(5), "cut off after {:?}", started.elapsed());
+    // Its slot serves the next client.
+    let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let r =
+        tokio::time::timeout(Duration::from_secs(10), c.get(s.url("/health")).send()).await.unwrap().unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn graceful_shutdown_ends_the_server() {
     let mut s = start_default().await;
