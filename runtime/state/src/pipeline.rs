@@ -4,8 +4,10 @@
 //! [`StateDb::submit_commit`](crate::StateDb::submit_commit) installs a version in memory, hands its batch to
 //! a writer thread and returns. Until the write lands, the version's changes are kept here
 //! ([`Pending`]) so that reads of it see them: a point read looks at them before the store, a read that would
-//! miss a record of the version (a node or value record, a root record) waits for the write and reads again,
-//! and a read the changes cannot answer (a prefix scan, a snapshot page) waits first.
+//! miss a record of the version (a value record, a root record) waits for the write and reads again, and a
+//! read the changes cannot answer (a prefix scan, a snapshot page) waits first. The version's nodes stay in
+//! memory until it is settled, so the next block's preparation, on rayon's pool, never waits: the writer may
+//! need the pool.
 
 use crate::kv::{KvStore, StoreError, WriteBatch};
 use crate::overlay::Overlay;
