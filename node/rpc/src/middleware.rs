@@ -1,4 +1,4 @@
-//! Cross-cutting layers: request deadline, request metrics, JSON error bodies for errors produced outside the
+//! Cross-cutting layers: request deadline, body buffering, request metrics, JSON error bodies for errors produced outside the
 //! handlers (unknown path, wrong method, body limit, panics), and the panic handler.
 
 use crate::errors::{codes, ApiError, ErrorBody, ErrorDetail, ErrorKind};
@@ -20,6 +20,25 @@ pub(crate) async fn deadline(State(state): State<AppState>, req: Request, next: 
             format!("the request did not finish within {} ms", limit.as_millis()),
         )
         .into_response(),
+    }
+}
+
+/// Reads the whole request body (at most `max_body_bytes`: `413 body_too_large` above it) before the request
+/// takes one of the `max_concurrent_requests` slots. A client uploading slowly then waits outside them, for
+/// at most the request deadline (which runs outside this layer), instead of holding a slot the whole time.
+pub(crate) async fn buffer_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config.max_body_bytes;
+    let (parts, body) = req.into_parts();
+    match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit)).await {
+        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            codes::BODY_TOO_LARGE,
+            format!("request body exceeds the limit of {limit} bytes"),
+        )
+        .into_response(),
+        Err(e) => ApiError::bad_request(codes::BAD_REQUEST, format!("cannot read the request body: {e}"))
+            .into_response(),
     }
 }
 

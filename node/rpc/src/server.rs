@@ -41,13 +41,14 @@ fn build(
     for r in ROUTES {
         router = router.route(r.path, method_router(r.verb, r.endpoint));
     }
-    // Layers run outermost-last: JSON errors → metrics → deadline → concurrency limit → panic catcher → body
-    // limit → handler.
+    // Layers run outermost-last: JSON errors → metrics → deadline → body buffering → concurrency limit →
+    // panic catcher → body limit → handler. The body is read before a concurrency slot is taken.
     let router = router
         .fallback(middleware::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(GlobalConcurrencyLimitLayer::new(state.config.max_concurrent_requests.max(1)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::buffer_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::deadline))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record))
         .layer(axum::middleware::from_fn(middleware::json_errors))

@@ -480,6 +480,32 @@ async fn a_client_trickling_its_headers_is_cut_off_and_frees_its_slot() {
     assert_eq!(r.status(), 200);
 }
 
+/// A client uploading its body slowly does not hold one of the concurrent-request slots: with a single slot,
+/// other requests are served while it uploads.
+#[tokio::test]
+async fn a_slow_upload_does_not_hold_a_request_slot() {
+    use tokio::io::AsyncWriteExt;
+    let config = RpcConfig {
+        max_concurrent_requests: 1,
+        request_timeout: Duration::from_secs(8),
+        ..RpcConfig::default()
+    };
+    let s = start(MockNode::new(), config).await;
+    let mut slow = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head =
+        "POST /tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(b"{\"tx\":\"00").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(5), c.get(s.url("/health")).send()).await;
+    let r = r.expect("a request waited for the slow upload's slot").unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2), "served after {:?}", started.elapsed());
+    drop(slow);
+}
+
 #[tokio::test]
 async fn graceful_shutdown_ends_the_server() {
     let mut s = start_default().await;
