@@ -286,6 +286,8 @@ pub struct VmSection {
     pub module_cache_dir: PathBuf,
     /// Compiled modules kept in memory.
     pub cache_memory_entries: usize,
+    /// Most bytes of compiled contract code kept in memory.
+    pub cache_memory_bytes: usize,
 }
 
 impl Default for VmSection {
@@ -293,6 +295,7 @@ impl Default for VmSection {
         VmSection {
             module_cache_dir: DEFAULT_MODULE_CACHE_DIR.into(),
             cache_memory_entries: purse_vm::CacheConfig::default().memory_entries,
+            cache_memory_bytes: purse_vm::CacheConfig::default().memory_bytes,
         }
     }
 }
@@ -389,6 +392,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ("[vm]", "The contract VM (limits and fuel prices are consensus-critical and not configurable)."),
     ("vm.module_cache_dir", "Directory of precompiled contract modules kept across restarts (\"\" keeps them in memory only)."),
     ("vm.cache_memory_entries", "Compiled modules kept in memory."),
+    ("vm.cache_memory_bytes", "Most bytes of compiled contract code kept in memory (least recently used modules are evicted first)."),
     ("[sync]", "Block sync: how a node that is behind fetches committed blocks (with their commit certificates) from peers."),
     ("sync.interval_ms", "Interval between status polls of connected peers, ms."),
     ("sync.batch_blocks", "Blocks asked for per request (at most 128)."),
@@ -506,6 +510,7 @@ impl Config {
         let c = &self.consensus;
         let mut vm = purse_vm::VmConfig::default();
         vm.cache.memory_entries = self.vm.cache_memory_entries;
+        vm.cache.memory_bytes = self.vm.cache_memory_bytes;
         vm.cache.disk_dir = if self.vm.module_cache_dir.as_os_str().is_empty() {
             None
         } else {

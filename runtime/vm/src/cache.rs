@@ -41,15 +41,27 @@ struct Counters {
     evictions: AtomicU64,
 }
 
+/// One cached module.
+struct Entry {
+    pre: InstancePre<Ctx>,
+    /// When it was last used (the LRU clock).
+    used: u64,
+    /// Bytes of its compiled code image.
+    bytes: usize,
+}
+
 struct Lru {
-    map: HashMap<Hash, (InstancePre<Ctx>, u64)>,
+    map: HashMap<Hash, Entry>,
     tick: u64,
+    /// Sum of the entries' `bytes`.
+    bytes: usize,
 }
 
 /// The cache. Shared by all executions of one [`crate::Vm`].
 pub(crate) struct ModuleCache {
     lru: Mutex<Lru>,
     capacity: usize,
+    max_bytes: usize,
     disk_dir: Option<PathBuf>,
     fingerprint: [u8; 32],
     counters: Counters,
@@ -68,6 +80,7 @@ impl ModuleCache {
     pub(crate) fn new(
         engine: &Engine,
         capacity: usize,
+        max_bytes: usize,
         disk_dir: Option<PathBuf>,
     ) -> std::io::Result<ModuleCache> {
         if let Some(dir) = &disk_dir {
@@ -80,8 +93,9 @@ impl ModuleCache {
         fp.update(b"purse-vm module cache v1 wasmtime 48");
         fp.update(&h.finish().to_le_bytes());
         Ok(ModuleCache {
-            lru: Mutex::new(Lru { map: HashMap::new(), tick: 0 }),
+            lru: Mutex::new(Lru { map: HashMap::new(), tick: 0, bytes: 0 }),
             capacity: capacity.max(1),
+            max_bytes,
             disk_dir,
             fingerprint: *fp.finalize().as_bytes(),
             counters: Counters::default(),
@@ -102,7 +116,9 @@ impl ModuleCache {
 
     /// Drops every in-memory entry (the disk cache stays).
     pub(crate) fn clear_memory(&self) {
-        self.lru.lock().map.clear();
+        let mut lru = self.lru.lock();
+        lru.map.clear();
+        lru.bytes = 0;
     }
 
     /// Whether `hash` is ready in memory.
@@ -115,10 +131,10 @@ impl ModuleCache {
         let mut lru = self.lru.lock();
         lru.tick += 1;
         let tick = lru.tick;
-        let (pre, used) = lru.map.get_mut(hash)?;
-        *used = tick;
+        let entry = lru.map.get_mut(hash)?;
+        entry.used = tick;
         self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
-        Some(pre.clone())
+        Some(entry.pre.clone())
     }
 
     /// Makes `code` (whose hash is `hash`) ready: from disk if present and intact, else by compiling it.
@@ -141,23 +157,40 @@ impl ModuleCache {
                 module
             }
         };
+        let image = module.image_range();
+        let bytes = (image.end as usize).saturating_sub(image.start as usize);
         let pre = linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(format!("link: {e:#}")))?;
-        self.insert(*hash, pre.clone());
+        self.insert(*hash, pre.clone(), bytes);
         Ok(pre)
     }
 
-    fn insert(&self, hash: Hash, pre: InstancePre<Ctx>) {
+    /// Keeps `pre` (whose code image is `bytes` long), evicting the least recently used modules to stay within
+    /// the entry and byte bounds; a module larger than the byte bound is not kept.
+    fn insert(&self, hash: Hash, pre: InstancePre<Ctx>, bytes: usize) {
+        if bytes > self.max_bytes {
+            return;
+        }
         let mut lru = self.lru.lock();
         lru.tick += 1;
         let tick = lru.tick;
-        if !lru.map.contains_key(&hash) && lru.map.len() >= self.capacity {
-            let oldest = lru.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k);
-            if let Some(k) = oldest {
-                lru.map.remove(&k);
+        if let Some(old) = lru.map.remove(&hash) {
+            lru.bytes -= old.bytes;
+        }
+        while lru.map.len() >= self.capacity || lru.bytes + bytes > self.max_bytes {
+            let Some(oldest) = lru.map.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| *k) else { break };
+            if let Some(e) = lru.map.remove(&oldest) {
+                lru.bytes -= e.bytes;
                 self.counters.evictions.fetch_add(1, Ordering::Relaxed);
             }
         }
-        lru.map.insert(hash, (pre, tick));
+        lru.bytes += bytes;
+        lru.map.insert(hash, Entry { pre, used: tick, bytes });
+    }
+
+    /// Bytes of compiled code held in memory.
+    #[cfg(test)]
+    fn memory_bytes(&self) -> usize {
+        self.lru.lock().bytes
     }
 
     fn path(dir: &Path, hash: &Hash) -> PathBuf {
@@ -216,4 +249,48 @@ fn deserialize_own_artifact(engine: &Engine, payload: &[u8]) -> Option<Module> {
     // this call (wasmtime additionally checks its own version and configuration header). Contract authors
     // never supply precompiled bytes: deploys always carry wasm, which is checked and compiled.
     unsafe { Module::deserialize(engine, payload).ok() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(module (func))`, hand-assembled (the engine has no text parser).
+    const ONE_FUNCTION: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+        0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+        0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code section: an empty body
+    ];
+
+    fn hash(i: u8) -> Hash {
+        Hash([i; 32])
+    }
+
+    /// The cache never holds more compiled code than its byte bound: loading a module past it evicts the
+    /// least recently used ones, and a module larger than the whole bound is not kept.
+    #[test]
+    fn the_cache_stays_within_its_byte_bound() {
+        let engine = Engine::default();
+        let linker = Linker::<Ctx>::new(&engine);
+        let probe = ModuleCache::new(&engine, 16, usize::MAX, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(probe.load(&engine, &linker, &hash(0), ONE_FUNCTION).is_ok());
+        let one = probe.memory_bytes();
+        assert!(one > 0, "a compiled module has a code image");
+
+        // Room for two modules (by bytes), though the entry bound would allow sixteen.
+        let cache = ModuleCache::new(&engine, 16, 2 * one, None).unwrap_or_else(|e| panic!("{e}"));
+        for i in 1..=3 {
+            assert!(cache.load(&engine, &linker, &hash(i), ONE_FUNCTION).is_ok());
+            assert!(cache.memory_bytes() <= 2 * one, "module {i}: {} bytes held", cache.memory_bytes());
+        }
+        assert_eq!(cache.stats().evictions, 1);
+        assert!(!cache.contains(&hash(1)), "the least recently used module was evicted");
+        assert!(cache.contains(&hash(2)) && cache.contains(&hash(3)));
+
+        let small = ModuleCache::new(&engine, 16, one - 1, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(small.load(&engine, &linker, &hash(4), ONE_FUNCTION).is_ok(), "usable, though not kept");
+        assert!(!small.contains(&hash(4)));
+        assert_eq!(small.memory_bytes(), 0);
+    }
 }

@@ -189,11 +189,18 @@ impl Default for FuelSchedule {
     }
 }
 
+/// Default of [`CacheConfig::memory_bytes`]: 256 MiB of compiled code. Without a byte bound, 256 modules of the
+/// largest size (512 KiB of wasm, several times that compiled) could hold gigabytes.
+pub const DEFAULT_CACHE_MEMORY_BYTES: usize = 256 << 20;
+
 /// How the module cache and instance pool are sized. Not consensus-critical.
 #[derive(Clone, Debug)]
 pub struct CacheConfig {
     /// Compiled modules kept in memory (least recently used evicted first).
     pub memory_entries: usize,
+    /// Most bytes of compiled code (the modules' code images) kept in memory: least recently used modules are
+    /// evicted to stay within it, and a module larger than all of it is not kept (each use loads it again).
+    pub memory_bytes: usize,
     /// Where precompiled modules are kept across restarts; `None` keeps them in memory only.
     pub disk_dir: Option<PathBuf>,
     /// Instances the pooling allocator can hold at once (all threads, all frames). An execution needs up to
@@ -205,7 +212,13 @@ pub struct CacheConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { memory_entries: 256, disk_dir: None, pool_instances: 128, pooling: true }
+        CacheConfig {
+            memory_entries: 256,
+            memory_bytes: DEFAULT_CACHE_MEMORY_BYTES,
+            disk_dir: None,
+            pool_instances: 128,
+            pooling: true,
+        }
     }
 }
 

@@ -25,7 +25,7 @@ mod vm;
 
 pub use cache::CacheStats;
 pub use check::{check_module, code_hash, CheckError, ModuleInfo, ACCEPTED_FEATURES};
-pub use config::{CacheConfig, FuelSchedule, Limits, VmConfig};
+pub use config::{CacheConfig, FuelSchedule, Limits, VmConfig, DEFAULT_CACHE_MEMORY_BYTES};
 pub use error::ExecError;
 pub use host::{Ctx, Env};
 pub use state::{BalanceChange, ContractInfo, ContractState, Entries, StateDiff, StateError, StorageChange};

@@ -197,7 +197,12 @@ impl Vm {
             Engine::new(&engine_config(&config)).map_err(|e| VmInitError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         host::link(&mut linker).map_err(|e| VmInitError::Engine(format!("{e:#}")))?;
-        let cache = ModuleCache::new(&engine, config.cache.memory_entries, config.cache.disk_dir.clone())?;
+        let cache = ModuleCache::new(
+            &engine,
+            config.cache.memory_entries,
+            config.cache.memory_bytes,
+            config.cache.disk_dir.clone(),
+        )?;
         Ok(Vm { inner: Arc::new(VmInner { config, engine, linker, cache }) })
     }
 
