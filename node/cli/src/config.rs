@@ -493,6 +493,9 @@ impl Config {
         if self.rpc.event_buffer == 0 {
             bail!("rpc.event_buffer must be positive");
         }
+        if self.vm.cache_memory_entries == 0 || self.vm.cache_memory_bytes == 0 {
+            bail!("vm.cache_memory_entries and vm.cache_memory_bytes must be positive");
+        }
         Ok(())
     }
 

@@ -25,8 +25,19 @@ pub(crate) async fn deadline(State(state): State<AppState>, req: Request, next: 
 
 /// Reads the whole request body (at most `max_body_bytes`: `413 body_too_large` above it) before the request
 /// takes one of the `max_concurrent_requests` slots. A client uploading slowly then waits outside them, for
-/// at most the request deadline (which runs outside this layer), instead of holding a slot the whole time.
+/// at most the request deadline (which runs outside this layer), instead of holding a slot the whole time:
+/// requests without a body (reads) are served meanwhile.
+///
+/// A request with a body holds an upload permit from the start of its upload until it is answered, and there
+/// are `max_concurrent_requests` of them: as before, at most that many bodies are held in memory at once.
 pub(crate) async fn buffer_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if axum::body::HttpBody::size_hint(req.body()).exact() == Some(0) {
+        return next.run(req).await;
+    }
+    let Ok(_permit) = state.upload_permits.clone().acquire_owned().await else {
+        return ApiError::new(ErrorKind::Unavailable, codes::UNAVAILABLE, "the server is shutting down")
+            .into_response();
+    };
     let limit = state.config.max_body_bytes;
     let (parts, body) = req.into_parts();
     match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit)).await {

@@ -14,8 +14,8 @@ use axum::http::Request;
 use axum::serve::Listener;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::sync::Arc;
@@ -33,6 +33,7 @@ fn build(
     let state = AppState {
         api,
         ws_permits: Arc::new(Semaphore::new(config.ws_max_connections)),
+        upload_permits: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
         config: Arc::new(config),
         shutdown,
         openapi_json: Arc::new(openapi_json()?),
@@ -66,7 +67,7 @@ pub fn router(api: Arc<dyn NodeApi>, config: RpcConfig) -> Result<Router, RpcErr
 /// Serves the RPC on `listener` until `shutdown` completes, then stops accepting, tells WebSocket clients it
 /// is going away, lets in-flight requests finish for up to `config.shutdown_grace`, and returns.
 ///
-/// Each connection is served by hyper with a timer, so that its header-read timeout applies
+/// Each connection is served by hyper's HTTP/1.1 server with a timer, so that its header-read timeout applies
 /// (`config.header_read_timeout`): a client must send a request's headers within it, and a keep-alive
 /// connection waiting for its next request is closed after it. Without it, a client sending a byte now and
 /// then holds a connection slot for good.
@@ -120,9 +121,11 @@ fn serve_connection(
 ) {
     let service = TowerToHyperService::new(app.map_request(|req: Request<Incoming>| req.map(Body::new)));
     tokio::spawn(async move {
-        let mut builder = Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        // HTTP/1.1 only (as before): the header-read timeout is HTTP/1's, and an HTTP/2 connection kept alive
+        // by pings would escape it.
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let conn = builder.serve_connection(TokioIo::new(io), service).with_upgrades();
         let mut conn = std::pin::pin!(conn);
         let mut stopping = false;
         loop {

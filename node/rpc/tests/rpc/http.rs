@@ -503,7 +503,31 @@ async fn a_slow_upload_does_not_hold_a_request_slot() {
     let r = r.expect("a request waited for the slow upload's slot").unwrap();
     assert_eq!(r.status(), 200);
     assert!(started.elapsed() < Duration::from_secs(2), "served after {:?}", started.elapsed());
+    // Bodies in memory stay bounded: another upload waits for the slow one's permit (one per request slot).
+    let body = json!({"tx": "00"}).to_string();
+    let post = c.post(s.url("/tx")).header("content-type", "application/json").body(body).send();
+    let mut post = Box::pin(post);
+    assert!(tokio::time::timeout(Duration::from_millis(500), &mut post).await.is_err(), "uploaded beside it");
     drop(slow);
+    let r = tokio::time::timeout(Duration::from_secs(5), post).await.expect("the permit came back").unwrap();
+    assert_eq!(r.status(), 400, "the second upload is read once the slow one left");
+}
+
+/// The server speaks HTTP/1.1 only: an HTTP/2 client (prior knowledge) is not served, so it cannot escape
+/// the HTTP/1 header-read timeout by keeping a connection alive with pings.
+#[tokio::test]
+async fn http2_is_not_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start_default().await;
+    let mut h2 = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), h2.read(&mut buf)).await.expect("no answer");
+    if let Ok(n) = read {
+        // An HTTP/2 server would answer with its SETTINGS frame (frame type 4 at byte 3).
+        assert!(!(n >= 4 && buf[3] == 4), "answered as HTTP/2: {:?}", &buf[..n]);
+        assert!(n == 0 || buf[..n].starts_with(b"HTTP/1.1 "), "{:?}", &buf[..n]);
+    }
 }
 
 #[tokio::test]
