@@ -510,7 +510,7 @@ impl<S: KvStore> StateDb<S> {
     pub fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<Vec<KvEntry>, StateError> {
         match self.latest {
             Some(v) => {
-                self.wait_pending()?;
+                self.wait_written()?;
                 crate::view::scan_index(&self.store, v, prefix, from, limit)
             }
             None => Ok(Vec::new()),
@@ -612,7 +612,7 @@ impl<S: KvStore> StateDb<S> {
             // Pruning reads the stale lists and root records of versions up to the new oldest readable one:
             // with a short retention window, those of a pending version.
             if (version + 1).saturating_sub(self.config.retained_versions.max(1)) >= p.version {
-                self.wait_pending()?;
+                self.wait_written()?;
             }
         }
         let checkpoint =
@@ -929,7 +929,7 @@ impl<S: KvStore> StateDb<S> {
         limit: usize,
     ) -> Result<Vec<StateEntry>, StateError> {
         self.check_version(version)?;
-        self.wait_pending()?;
+        self.wait_written()?;
         let mut out = Vec::new();
         let mut start = match after {
             Some(kh) => match prefix_end(&kh.0) {
@@ -1065,11 +1065,6 @@ impl<S: KvStore> StateDb<S> {
             }
         }
         Ok(found)
-    }
-
-    /// Waits until the pending version's write (if any) has landed; its error if it failed.
-    fn wait_pending(&self) -> Result<(), StateError> {
-        self.pending.wait()
     }
 
     fn check_version(&self, version: u64) -> Result<(), StateError> {
