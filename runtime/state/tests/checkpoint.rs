@@ -264,9 +264,7 @@ impl<S> Recording<S> {
 }
 
 impl<S: KvStore> KvStore for Recording<S> {
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
-        self.inner.get(column, key)
-    }
+    common::forward_to_inner!(get, scan);
 
     fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
         self.writes.lock().unwrap().push(batch.clone());
@@ -277,16 +275,6 @@ impl<S: KvStore> KvStore for Recording<S> {
         self.ahead.lock().unwrap().push(records.iter().map(|e| e.key.to_vec()).collect());
         self.writes.lock().unwrap().push(records.clone());
         self.inner.write_ahead(records)
-    }
-
-    fn scan(
-        &self,
-        column: Column,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
-        self.inner.scan(column, start, end, limit)
     }
 }
 
@@ -300,6 +288,8 @@ struct LandsMidOpen {
 }
 
 impl KvStore for LandsMidOpen {
+    common::forward_to_inner!(write, scan);
+
     fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
         let value = self.inner.get(column, key)?;
         if column == Column::Meta {
@@ -308,20 +298,6 @@ impl KvStore for LandsMidOpen {
             }
         }
         Ok(value)
-    }
-
-    fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
-        self.inner.write(batch)
-    }
-
-    fn scan(
-        &self,
-        column: Column,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
-        self.inner.scan(column, start, end, limit)
     }
 }
 

@@ -129,9 +129,7 @@ impl Gated {
 }
 
 impl KvStore for Gated {
-    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(column, key)
-    }
+    common::forward_to_inner!(get, scan);
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut open = self.open.lock();
@@ -141,16 +139,6 @@ impl KvStore for Gated {
         drop(open);
         std::thread::sleep(self.delay);
         self.inner.write(batch)
-    }
-
-    fn scan(
-        &self,
-        column: Column,
-        start: &[u8],
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<KvEntry>, StoreError> {
-        self.inner.scan(column, start, end, limit)
     }
 }
 

@@ -50,3 +50,37 @@ pub fn mixed_block(v: u64, mix: &Mix, model: &mut Model) -> Overlay {
     }
     o
 }
+
+/// Inside `impl KvStore for` a test store that wraps a store in its `inner` field: the listed methods
+/// (`get`, `write`, `scan`), forwarded unchanged, so that the impl spells out only what the store alters.
+#[allow(unused_macros)] // not every test binary defines a store
+macro_rules! forward_to_inner {
+    ($($method:ident),+) => { $(crate::common::forward_to_inner!(@ $method);)+ };
+    (@ get) => {
+        fn get(
+            &self,
+            column: purse_state::Column,
+            key: &[u8],
+        ) -> Result<Option<Vec<u8>>, purse_state::StoreError> {
+            self.inner.get(column, key)
+        }
+    };
+    (@ write) => {
+        fn write(&self, batch: purse_state::WriteBatch) -> Result<(), purse_state::StoreError> {
+            self.inner.write(batch)
+        }
+    };
+    (@ scan) => {
+        fn scan(
+            &self,
+            column: purse_state::Column,
+            start: &[u8],
+            end: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<purse_state::KvEntry>, purse_state::StoreError> {
+            self.inner.scan(column, start, end, limit)
+        }
+    };
+}
+#[allow(unused_imports)] // not every test binary defines a store
+pub(crate) use forward_to_inner;
