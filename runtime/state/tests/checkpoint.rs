@@ -6,7 +6,10 @@
 mod common;
 
 use common::{acct as key, mixed_block, model_root, Mix, Model};
-use purse_state::{Column, Fault, FaultyStore, KvStore, MemoryStore, Overlay, StateConfig, StateDb};
+use purse_state::{
+    Column, Fault, FaultyStore, KvStore, MemoryStore, NodeKey, NodeRecord, Overlay, StateConfig, StateDb,
+};
+use std::collections::BTreeSet;
 use purse_types::Hash;
 use std::sync::Arc;
 
@@ -83,6 +86,47 @@ fn only_checkpoints_write_nodes_and_a_reopened_state_rebuilds_the_rest() {
     assert_eq!(fresh.root(), model_root(&model));
     let at_8 = entries_of(&fresh, 8);
     prove_all(&fresh, 8, &model_root(&at_8), &at_8);
+}
+
+/// A checkpoint writes exactly the nodes of its tree that are not in the store yet — every node it reaches
+/// that a version since the previous checkpoint built — and nothing else: a node replaced before the
+/// checkpoint is never written (nothing would ever prune it). With the whole tree below the linked depth, the
+/// whole of it above, and split between the two.
+#[test]
+fn a_checkpoint_writes_exactly_the_nodes_of_its_tree_not_yet_in_the_store() {
+    let previous = INTERVAL;
+    let checkpoint = 2 * INTERVAL;
+    for linked_depth in [0, 1, 2, 5] {
+        let store = Arc::new(MemoryStore::new());
+        let mut db = StateDb::open(store.clone(), StateConfig { linked_depth, ..config(100) }).unwrap();
+        let mut model = Model::new();
+        for v in 0..=checkpoint {
+            db.commit(v, &block(v, &mut model)).unwrap();
+        }
+        let stored: BTreeSet<Vec<u8>> = store
+            .scan(Column::StateNodes, &[], None, 100_000)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| version_of(k) > previous)
+            .collect();
+        // Walked from the checkpoint's root through the records, as a reader that has only the store would.
+        let mut reached = BTreeSet::new();
+        let mut stack = vec![NodeKey { version: checkpoint, path: Vec::new() }];
+        while let Some(at) = stack.pop() {
+            let key = at.encode();
+            let bytes = store.get(Column::StateNodes, &key).unwrap();
+            let bytes = bytes.unwrap_or_else(|| panic!("linked depth {linked_depth}: {at:?} not written"));
+            let record = NodeRecord::decode(&key, &bytes).unwrap();
+            for c in record.children.iter().filter(|c| c.leaf.is_none() && c.version > previous) {
+                stack.push(at.child(c.nibble, c.version));
+            }
+            reached.insert(key);
+        }
+        assert_eq!(stored, reached, "linked depth {linked_depth}");
+        let older = stored.iter().filter(|k| version_of(k) < checkpoint).count();
+        assert!(older > 0, "linked depth {linked_depth}: the checkpoint wrote no older node");
+    }
 }
 
 /// The live entries of `version`, read back through `db`.
