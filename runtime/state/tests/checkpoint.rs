@@ -9,8 +9,8 @@ use common::{acct as key, mixed_block, model_root, Mix, Model};
 use purse_state::{
     Column, Fault, FaultyStore, KvStore, MemoryStore, NodeKey, NodeRecord, Overlay, StateConfig, StateDb,
 };
-use std::collections::BTreeSet;
 use purse_types::Hash;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 const INTERVAL: u64 = 4;
