@@ -609,6 +609,27 @@ mod tests {
     }
 
     #[test]
+    fn validation_refuses_each_value_that_would_fail_later() {
+        assert!(Config::default().validate().is_ok());
+        let cases: [(&str, fn(&mut Config)); 8] = [
+            ("sync.batch_blocks", |c| c.sync.batch_blocks = 0),
+            ("sync.batch_blocks", |c| c.sync.batch_blocks = MAX_SYNC_BATCH + 1),
+            ("sync.interval_ms", |c| c.sync.interval_ms = 0),
+            ("sync.request_timeout_ms", |c| c.sync.request_timeout_ms = 0),
+            ("sync.snapshots_kept", |c| c.sync.snapshots_kept = 0),
+            ("rpc.event_buffer", |c| c.rpc.event_buffer = 0),
+            ("vm.cache_memory_entries", |c| c.vm.cache_memory_entries = 0),
+            ("vm.cache_memory_bytes", |c| c.vm.cache_memory_bytes = 0),
+        ];
+        for (option, spoil) in cases {
+            let mut c = Config::default();
+            spoil(&mut c);
+            let err = c.validate().expect_err(option).to_string();
+            assert!(err.contains(option), "{option}: {err}");
+        }
+    }
+
+    #[test]
     fn conversions_keep_values() {
         let mut c = Config::default();
         c.consensus.timeout_propose_ms = 123;
