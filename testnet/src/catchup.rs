@@ -4,11 +4,11 @@
 //! stalled below the best head is fed the certified blocks it lacks, which its engine verifies (certificate
 //! against the validator set its state records, parent, re-execution) before committing.
 
-use purse_engine::{Inbound, SyncedBlock};
+use purse_engine::{Inbound, InboxSender, SyncedBlock};
 use purse_storage::{BlockReader, RocksStore};
 use purse_types::decode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::mpsc::TrySendError;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -24,7 +24,7 @@ pub struct Follower {
     /// Its store's blocks.
     pub reader: BlockReader<Arc<RocksStore>>,
     /// Its engine's inbox.
-    pub inbox: SyncSender<Inbound>,
+    pub inbox: InboxSender,
 }
 
 /// The running catch-up thread; stopping it releases every store it reads.

@@ -2,7 +2,9 @@
 
 use crate::catchup::{CatchUp, Follower};
 use crate::TestnetError;
-use purse_engine::{Engine, EngineConfig, EngineEvent, Hub, HubEndpoint, Inbound};
+use purse_engine::{
+    Engine, EngineConfig, EngineEvent, Hub, HubEndpoint, Inbound, InboxReceiver, InboxSender,
+};
 use purse_runtime::{Genesis, GenesisAccount, GenesisAsset, GovernanceGenesis, Params};
 use purse_state::StateConfig;
 use purse_storage::{BlockReader, RocksConfig, RocksStore, Storage};
@@ -141,7 +143,7 @@ pub fn genesis(keys: &Keys) -> Result<Genesis, TestnetError> {
 /// A running validator.
 pub struct NodeHandle {
     /// Its inbox (submit transactions, stop).
-    pub inbox: SyncSender<Inbound>,
+    pub inbox: InboxSender,
     /// Its data directory.
     pub dir: PathBuf,
     thread: Option<JoinHandle<Result<(), TestnetError>>>,
@@ -250,7 +252,7 @@ fn spawn_node(
     genesis: &Genesis,
     key: &Keypair,
     dir: &Path,
-    endpoint: (HubEndpoint, SyncSender<Inbound>, Receiver<Inbound>),
+    endpoint: (HubEndpoint, InboxSender, InboxReceiver),
     cfg: &LocalNetConfig,
     events: (usize, SyncSender<(usize, EngineEvent)>),
 ) -> Result<(NodeHandle, Follower), TestnetError> {

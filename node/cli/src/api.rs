@@ -2,7 +2,7 @@
 //! [`StateView`]s over the shared store), pool and consensus state through the engine's inbox
 //! ([`Inbound::Submit`], [`Inbound::Check`], [`Inbound::Read`]), peers from the network handle.
 
-use purse_engine::{EngineGauges, EngineRead, Inbound, ReadFn, ValidatorWatch};
+use purse_engine::{EngineGauges, EngineRead, Inbound, InboxSender, ReadFn, ValidatorWatch};
 use purse_network::NetworkHandle;
 use purse_rpc::model::{
     role_name, AccountInfo, AccountTxInfo, AccountTxsInfo, Admission, AssetControlsInfo, BalanceInfo,
@@ -22,7 +22,7 @@ use purse_types::{
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -98,7 +98,7 @@ pub struct NodeService<S> {
     /// The shared store.
     pub store: S,
     /// The engine's inbox.
-    pub inbox: SyncSender<Inbound>,
+    pub inbox: InboxSender,
     /// The network (peers).
     pub net: Option<NetworkHandle>,
     /// Engine gauges (round, pool size).

@@ -3,7 +3,7 @@
 //! answers (served from a [`BlockReader`] on the blocking pool).
 
 use crate::snapshots::{SnapshotDir, CHUNK_RESPONSE_OVERHEAD};
-use purse_engine::{EngineGauges, Inbound, NetMessage, ValidatorWatch};
+use purse_engine::{EngineGauges, Inbound, InboxSender, NetMessage, ValidatorWatch};
 use purse_network::{
     GossipMessage, NetworkEvent, NetworkHandle, SyncRequest, SyncResponder, SyncResponse, Topic, Validation,
 };
@@ -11,7 +11,7 @@ use purse_state::KvStore;
 use purse_storage::BlockReader;
 use purse_types::{ChainId, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::mpsc::TrySendError;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -159,7 +159,7 @@ fn on_gossip(
     msg: GossipMessage,
     handle: &NetworkHandle,
     judge: &GossipJudge,
-    inbox: &SyncSender<Inbound>,
+    inbox: &InboxSender,
     stats: &BridgeStats,
 ) {
     let (validation, decoded) = judge.judge(&msg.data);
@@ -277,7 +277,7 @@ pub struct EventLoop<S> {
     /// Gossip checks.
     pub judge: GossipJudge,
     /// The engine's inbox.
-    pub inbox: SyncSender<Inbound>,
+    pub inbox: InboxSender,
     /// Committed blocks, for serving sync.
     pub reader: BlockReader<S>,
     /// State snapshots served for state sync (`None`: this node serves none).

@@ -611,7 +611,8 @@ mod tests {
     #[test]
     fn validation_refuses_each_value_that_would_fail_later() {
         assert!(Config::default().validate().is_ok());
-        let cases: [(&str, fn(&mut Config)); 8] = [
+        type Spoil = fn(&mut Config);
+        let cases: [(&str, Spoil); 8] = [
             ("sync.batch_blocks", |c| c.sync.batch_blocks = 0),
             ("sync.batch_blocks", |c| c.sync.batch_blocks = MAX_SYNC_BATCH + 1),
             ("sync.interval_ms", |c| c.sync.interval_ms = 0),

@@ -11,7 +11,7 @@ use crate::config::{Config, LogFormat, DB_DIR};
 use crate::snapshots::{state_sync, SnapshotDir, Snapshotter, StateSyncSettings, SNAPSHOTS_DIR};
 use crate::sync::{SyncClient, SyncProgress, SyncSettings};
 use anyhow::{anyhow, Context, Result};
-use purse_engine::{Engine, EngineEvent, EngineGauges, Inbound, ValidatorWatch, INBOX_CAPACITY};
+use purse_engine::{Engine, EngineEvent, EngineGauges, Inbound, ValidatorWatch};
 use purse_network::{Multiaddr, Network, NetworkConfig, NetworkHandle, PeerId};
 use purse_rpc::NodeApi;
 use purse_runtime::Genesis;
@@ -226,7 +226,7 @@ async fn run_async(opts: RunOptions, config: Config, genesis: Genesis, key: Keyp
     );
 
     // The engine, on its own thread; it opens (and possibly replays its WAL) there.
-    let (inbox, inbox_rx) = sync_channel::<Inbound>(INBOX_CAPACITY);
+    let (inbox, inbox_rx) = purse_engine::inbox();
     let (engine_events, engine_events_rx) = sync_channel::<EngineEvent>(ENGINE_EVENT_CAPACITY);
     let bridge_stats = Arc::new(BridgeStats::default());
     let engine_net = Libp2pNetwork::new(net.clone(), bridge_stats.clone());

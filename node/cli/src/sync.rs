@@ -5,13 +5,13 @@
 //! Serving the other side of the protocol is in [`crate::bridge`].
 
 use futures::future::join_all;
-use purse_engine::{Inbound, SyncedBlock, ValidatorWatch};
+use purse_engine::{Inbound, InboxSender, SyncedBlock, ValidatorWatch};
 use purse_network::{Misbehaviour, NetworkHandle, PeerId, SyncRequest, SyncResponse};
 use purse_state::KvStore;
 use purse_storage::BlockReader;
 use purse_types::ChainId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::mpsc::TrySendError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -85,7 +85,7 @@ pub struct SyncClient<S> {
     /// The network.
     pub handle: NetworkHandle,
     /// The engine's inbox.
-    pub inbox: SyncSender<Inbound>,
+    pub inbox: InboxSender,
     /// Our committed blocks (for our head).
     pub reader: BlockReader<S>,
     /// Chain id (certificate checks).

@@ -6,6 +6,7 @@ use crate::context::{
     from_wire_proposal, from_wire_vote, sign_vote, to_wire_certificate, to_wire_proposal, PurseCtx,
 };
 use crate::error::EngineError;
+use crate::inbox::InboxReceiver;
 use crate::network::{EngineRead, Inbound, Network, PendingTx, ProofAnswer};
 use crate::validators::{CoreSets, ValidatorWatch};
 use crate::wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord};
@@ -21,7 +22,7 @@ use purse_types::{
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -833,7 +834,7 @@ impl<S: KvStore + Clone + 'static, N: Network> Engine<S, N> {
     }
 
     /// Runs until [`Inbound::Stop`] arrives or the inbox closes.
-    pub fn run(mut self, inbox: Receiver<Inbound>) -> Result<Self, EngineError> {
+    pub fn run(mut self, inbox: InboxReceiver) -> Result<Self, EngineError> {
         loop {
             self.fire_due_timers()?;
             let wait = self

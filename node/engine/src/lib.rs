@@ -12,6 +12,7 @@
 mod context;
 mod engine;
 mod error;
+mod inbox;
 mod network;
 mod validators;
 mod wire;
@@ -22,8 +23,7 @@ pub use engine::{
     MAX_CLOCK_DRIFT_MS,
 };
 pub use error::EngineError;
-pub use network::{
-    EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply, INBOX_CAPACITY,
-};
+pub use inbox::{inbox, inbox_with_bounds, InboxReceiver, InboxSender, INBOX_BYTES, INBOX_CAPACITY};
+pub use network::{EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply};
 pub use validators::ValidatorWatch;
 pub use wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord, MAX_MESSAGE_BYTES};

@@ -1,14 +1,12 @@
 //! The engine's view of the network: a trait to send, a bounded inbox to receive. The libp2p node and the
 //! in-process hub below both implement it.
 
+use crate::inbox::{inbox, InboxReceiver, InboxSender};
 use crate::wire::{NetMessage, SyncedBlock};
 use purse_types::{Address, Evidence, Hash, SignedTransaction, StateProof, TxId};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::TrySendError;
 use std::sync::{Arc, Mutex};
-
-/// Capacity of each engine's inbox. Senders never block: a full inbox drops the message and counts it.
-pub const INBOX_CAPACITY: usize = 65_536;
 
 /// Something delivered to an engine.
 pub enum Inbound {
@@ -115,7 +113,7 @@ pub struct Hub {
 
 #[derive(Default)]
 struct HubInner {
-    peers: Mutex<Vec<SyncSender<Inbound>>>,
+    peers: Mutex<Vec<InboxSender>>,
     dropped: AtomicU64,
 }
 
@@ -126,8 +124,8 @@ impl Hub {
     }
 
     /// Adds a node; returns its endpoint (to give the engine) and its inbox receiver.
-    pub fn join(&self) -> (HubEndpoint, SyncSender<Inbound>, Receiver<Inbound>) {
-        let (tx, rx) = sync_channel(INBOX_CAPACITY);
+    pub fn join(&self) -> (HubEndpoint, InboxSender, InboxReceiver) {
+        let (tx, rx) = inbox();
         let mut peers = self.inner.peers.lock().unwrap_or_else(|e| e.into_inner());
         let index = peers.len();
         peers.push(tx.clone());

@@ -1,0 +1,259 @@
+//! The engine's inbox: a queue bounded both by messages ([`INBOX_CAPACITY`]) and by their bytes
+//! ([`INBOX_BYTES`]), so that a flood of large messages (proposals, synced blocks) cannot hold more memory
+//! than a flood of small ones.
+
+use crate::network::Inbound;
+use crate::wire::{NetMessage, MAX_MESSAGE_BYTES};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SendError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most messages an engine's inbox holds. Senders of untrusted input never block: a full inbox refuses the
+/// message, and they drop and count it.
+pub const INBOX_CAPACITY: usize = 65_536;
+
+/// Most bytes of messages an engine's inbox holds, each weighed by [`Inbound::weight`]: about 31 messages of
+/// the largest size ([`MAX_MESSAGE_BYTES`]), or every one of [`INBOX_CAPACITY`] votes and transactions of a
+/// few kilobytes.
+pub const INBOX_BYTES: usize = 256 * 1024 * 1024;
+
+const _: () =
+    assert!(INBOX_BYTES >= 2 * MAX_MESSAGE_BYTES, "the inbox must hold two of the largest messages");
+
+/// Bytes counted for any message beside its contents (the queue's slot, a reply closure).
+const MESSAGE_OVERHEAD: usize = 256;
+
+/// How long a blocking [`InboxSender::send`] sleeps before it tries again while the inbox is full of bytes.
+const SEND_RETRY: Duration = Duration::from_millis(1);
+
+impl Inbound {
+    /// The bytes this message is counted for in an inbox: its encoded contents plus a fixed overhead.
+    pub fn weight(&self) -> usize {
+        let contents = match self {
+            Inbound::Net(NetMessage::Proposal { proposal, block }) => {
+                object_length(proposal).saturating_add(object_length(block))
+            }
+            Inbound::Net(NetMessage::Vote(v)) => object_length(v),
+            Inbound::Net(NetMessage::Tx(tx)) => object_length(tx),
+            Inbound::Submit { tx, .. } | Inbound::Check { tx, .. } => object_length(tx),
+            Inbound::SyncedBlock(synced) => object_length(synced),
+            Inbound::Read(_) | Inbound::Stop => 0,
+        };
+        contents.saturating_add(MESSAGE_OVERHEAD)
+    }
+}
+
+/// Encoded length of `value` (without encoding it into memory).
+fn object_length<T: borsh::BorshSerialize>(value: &T) -> usize {
+    borsh::object_length(value).unwrap_or(usize::MAX)
+}
+
+/// A new inbox with the node's bounds ([`INBOX_CAPACITY`] messages, [`INBOX_BYTES`] bytes).
+pub fn inbox() -> (InboxSender, InboxReceiver) {
+    inbox_with_bounds(INBOX_CAPACITY, INBOX_BYTES)
+}
+
+/// A new inbox holding at most `capacity` messages (at least 1) and `bytes` bytes of them. A message heavier
+/// than `bytes` is taken only into an empty inbox, so that it is not refused for ever.
+pub fn inbox_with_bounds(capacity: usize, bytes: usize) -> (InboxSender, InboxReceiver) {
+    let (tx, rx) = sync_channel(capacity.max(1));
+    let held = Arc::new(AtomicUsize::new(0));
+    (InboxSender { tx, held: held.clone(), limit: bytes }, InboxReceiver { rx, held })
+}
+
+/// The sending side of an inbox; clones send to the same inbox.
+#[derive(Clone, Debug)]
+pub struct InboxSender {
+    tx: SyncSender<(Inbound, usize)>,
+    /// Bytes of the messages queued (their weights), shared with the receiver.
+    held: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+impl InboxSender {
+    /// Queues `msg` without blocking. [`TrySendError::Full`] if either bound would be passed, and
+    /// [`TrySendError::Disconnected`] if the engine is gone; the message is handed back with either.
+    #[allow(clippy::result_large_err)] // std's channel errors: the message comes back (a `send` retries it)
+    pub fn try_send(&self, msg: Inbound) -> Result<(), TrySendError<Inbound>> {
+        let weight = msg.weight();
+        let before = self.held.fetch_add(weight, Ordering::AcqRel);
+        if before > 0 && before.saturating_add(weight) > self.limit {
+            self.held.fetch_sub(weight, Ordering::AcqRel);
+            return Err(TrySendError::Full(msg));
+        }
+        self.tx.try_send((msg, weight)).map_err(|e| {
+            self.held.fetch_sub(weight, Ordering::AcqRel);
+            match e {
+                TrySendError::Full((m, _)) => TrySendError::Full(m),
+                TrySendError::Disconnected((m, _)) => TrySendError::Disconnected(m),
+            }
+        })
+    }
+
+    /// Queues `msg`, waiting while the inbox is full: for the node's own control messages and trusted local
+    /// drivers, never for input from peers or clients. Fails only if the engine is gone.
+    #[allow(clippy::result_large_err)] // as `try_send`
+    pub fn send(&self, mut msg: Inbound) -> Result<(), SendError<Inbound>> {
+        loop {
+            match self.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(m)) => {
+                    msg = m;
+                    std::thread::sleep(SEND_RETRY);
+                }
+                Err(TrySendError::Disconnected(m)) => return Err(SendError(m)),
+            }
+        }
+    }
+
+    /// Bytes of the messages queued now.
+    pub fn queued_bytes(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+}
+
+/// The receiving side of an inbox: the engine's ([`Engine::run`](crate::Engine::run)).
+#[derive(Debug)]
+pub struct InboxReceiver {
+    rx: Receiver<(Inbound, usize)>,
+    held: Arc<AtomicUsize>,
+}
+
+impl InboxReceiver {
+    /// The next message, waiting at most `timeout`; its bytes leave the inbox's count.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Inbound, RecvTimeoutError> {
+        let (msg, weight) = self.rx.recv_timeout(timeout)?;
+        self.held.fetch_sub(weight, Ordering::AcqRel);
+        Ok(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use purse_types::{Address, Amount, ChainId, Hash, Keypair, Payload, SignedTransaction, Transaction};
+    use std::sync::mpsc::TryRecvError;
+
+    /// A signed deployment carrying `code_bytes` bytes of code: a message whose size the test chooses.
+    fn tx(nonce: u64, code_bytes: usize) -> SignedTransaction {
+        let key = Keypair::from_seed(&[7; 32]);
+        Transaction {
+            chain_id: ChainId::new("purse-test").expect("chain id"),
+            sender: Address::from_hash(Hash([1; 32])),
+            nonce,
+            expiry_height: 100,
+            max_fee: Amount(1),
+            payload: Payload::Deploy {
+                code: vec![0; code_bytes],
+                init_args: Vec::new(),
+                admin: None,
+                fuel_limit: 1,
+            },
+        }
+        .sign(&key)
+    }
+
+    fn submit(nonce: u64, code_bytes: usize) -> Inbound {
+        Inbound::Submit { tx: tx(nonce, code_bytes), reply: None }
+    }
+
+    fn gossip(nonce: u64, code_bytes: usize) -> Inbound {
+        Inbound::Net(NetMessage::Tx(Box::new(tx(nonce, code_bytes))))
+    }
+
+    fn nonce_of(m: &Inbound) -> u64 {
+        match m {
+            Inbound::Submit { tx, .. } => tx.tx.nonce,
+            Inbound::Net(NetMessage::Tx(tx)) => tx.tx.nonce,
+            _ => u64::MAX,
+        }
+    }
+
+    #[test]
+    fn a_message_weighs_its_encoded_bytes_and_the_overhead() {
+        let t = tx(0, 10_000);
+        let encoded = borsh::to_vec(&t).expect("encode").len();
+        assert_eq!(submit(0, 10_000).weight(), encoded + MESSAGE_OVERHEAD);
+        let m = NetMessage::Tx(Box::new(t));
+        assert_eq!(
+            Inbound::Net(m.clone()).weight(),
+            m.encode().len() - 1 + MESSAGE_OVERHEAD,
+            "the tag is not counted"
+        );
+        assert_eq!(Inbound::Stop.weight(), MESSAGE_OVERHEAD);
+    }
+
+    #[test]
+    fn an_inbox_full_of_bytes_refuses_more_until_the_engine_reads() {
+        let weight = gossip(0, 100_000).weight();
+        let (tx, rx) = inbox_with_bounds(1_000, 3 * weight);
+        for n in 0..3 {
+            tx.try_send(gossip(n, 100_000)).expect("room for three");
+        }
+        assert_eq!(tx.queued_bytes(), 3 * weight);
+        // Far below the message count, the bytes are full: the message comes back.
+        match tx.try_send(gossip(3, 100_000)) {
+            Err(TrySendError::Full(m)) => assert_eq!(nonce_of(&m), 3),
+            other => panic!("expected Full, got {:?}", other.map_err(|e| e.to_string())),
+        }
+        assert_eq!(tx.queued_bytes(), 3 * weight, "a refused message is not counted");
+        // A small message still fits in what is left; a large one does not.
+        assert!(tx.try_send(submit(9, 10)).is_err(), "no byte left at all");
+        let first = rx.recv_timeout(Duration::from_secs(1)).expect("queued");
+        assert_eq!(nonce_of(&first), 0);
+        assert_eq!(tx.queued_bytes(), 2 * weight);
+        tx.try_send(gossip(3, 100_000)).expect("room again after a read");
+        for n in 1..4 {
+            assert_eq!(nonce_of(&rx.recv_timeout(Duration::from_secs(1)).expect("queued")), n);
+        }
+        assert_eq!(tx.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn the_message_count_is_bounded_too() {
+        let (tx, rx) = inbox_with_bounds(2, INBOX_BYTES);
+        tx.try_send(submit(0, 1)).expect("first");
+        tx.try_send(submit(1, 1)).expect("second");
+        assert!(matches!(tx.try_send(submit(2, 1)), Err(TrySendError::Full(_))));
+        assert_eq!(
+            tx.queued_bytes(),
+            2 * submit(0, 1).weight(),
+            "the refused message's bytes are given back"
+        );
+        drop(rx);
+        assert!(matches!(tx.try_send(submit(3, 1)), Err(TrySendError::Disconnected(_))));
+        assert_eq!(tx.queued_bytes(), 2 * submit(0, 1).weight());
+    }
+
+    #[test]
+    fn a_message_heavier_than_the_bound_is_taken_only_into_an_empty_inbox() {
+        let (tx, rx) = inbox_with_bounds(10, 1_000);
+        tx.try_send(submit(0, 1)).expect("small");
+        assert!(matches!(tx.try_send(gossip(1, 5_000)), Err(TrySendError::Full(_))));
+        rx.recv_timeout(Duration::from_secs(1)).expect("queued");
+        tx.try_send(gossip(1, 5_000)).expect("an empty inbox takes it");
+        assert!(matches!(tx.try_send(submit(2, 1)), Err(TrySendError::Full(_))), "and is then full");
+    }
+
+    #[test]
+    fn a_blocking_send_waits_for_room_and_fails_once_the_engine_is_gone() {
+        let weight = submit(0, 50_000).weight();
+        let (tx, rx) = inbox_with_bounds(100, weight);
+        tx.try_send(submit(0, 50_000)).expect("first");
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let first = rx.recv_timeout(Duration::from_secs(5)).expect("first");
+            let second = rx.recv_timeout(Duration::from_secs(5)).expect("second");
+            (nonce_of(&first), nonce_of(&second), rx)
+        });
+        let started = std::time::Instant::now();
+        tx.send(submit(1, 50_000)).expect("sent once there is room");
+        assert!(started.elapsed() >= Duration::from_millis(40), "it waited for the read");
+        let (first, second, rx) = reader.join().expect("reader");
+        assert_eq!((first, second), (0, 1));
+        assert!(matches!(rx.rx.try_recv(), Err(TryRecvError::Empty)));
+        drop(rx);
+        assert!(tx.send(Inbound::Stop).is_err());
+    }
+}
