@@ -103,6 +103,16 @@ enum Fetch {
     Progress,
     /// Nothing (more) to get from this peer now.
     Stop,
+    /// The engine's inbox was full before a block of the batch was fed: this node is busy, the peer owes
+    /// nothing (it is not cooled down); the next poll tries again.
+    Busy,
+}
+
+/// Whether a peer asked for blocks failed us, and is cooled down: it served none (`progressed` false), we
+/// have not caught up with it meanwhile (by consensus, say), and our own inbox was not what stopped the batch
+/// (`last`, the fetch that ended it, is not [`Fetch::Busy`]).
+fn served_nothing(progressed: bool, caught_up: bool, last: &Fetch) -> bool {
+    !progressed && !caught_up && !matches!(last, Fetch::Busy)
 }
 
 impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
@@ -163,11 +173,13 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
             tried = true;
             tracing::info!(%peer, ours, best, "behind a peer; syncing blocks");
             let mut progressed = false;
-            while let Fetch::Progress = self.fetch(peer, best).await {
-                progressed = true;
-            }
-            // Caught up meanwhile (by consensus, say): the peer owes nothing.
-            if progressed || self.committed() >= best {
+            let last = loop {
+                match self.fetch(peer, best).await {
+                    Fetch::Progress => progressed = true,
+                    other => break other,
+                }
+            };
+            if !served_nothing(progressed, self.committed() >= best, &last) {
                 break;
             }
             tracing::info!(%peer, best, cooldown = ?SYNC_PEER_COOLDOWN,
@@ -238,6 +250,7 @@ impl<S: KvStore + Clone + Send + Sync + 'static> SyncClient<S> {
                     self.progress.fed.fetch_add(1, Ordering::Relaxed);
                     next += 1;
                 }
+                Err(TrySendError::Full(_)) if next == from => return Fetch::Busy,
                 Err(TrySendError::Full(_)) => break,
                 Err(TrySendError::Disconnected(_)) => return Fetch::Stop,
             }
@@ -326,6 +339,14 @@ mod tests {
         assert_eq!(c.candidates(statuses.clone(), after).first(), Some(&(liar, u64::MAX)));
         c.prune(after);
         assert!(c.until.is_empty());
+    }
+
+    #[test]
+    fn only_a_peer_that_served_nothing_while_we_could_take_blocks_is_blamed() {
+        assert!(served_nothing(false, false, &Fetch::Stop));
+        assert!(!served_nothing(false, false, &Fetch::Busy), "our inbox was full: the peer owes nothing");
+        assert!(!served_nothing(true, false, &Fetch::Stop), "it served some");
+        assert!(!served_nothing(false, true, &Fetch::Stop), "we caught up meanwhile");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The engine's inbox: a queue bounded both by messages ([`INBOX_CAPACITY`]) and by their bytes
+//! The engine's inbox: a queue bounded both by messages ([`INBOX_CAPACITY`]) and by their encoded bytes
 //! ([`INBOX_BYTES`]), so that a flood of large messages (proposals, synced blocks) cannot hold more memory
-//! than a flood of small ones.
+//! than a flood of small ones; and with room that transactions cannot take ([`INBOX_RESERVED_BYTES`]), so that
+//! a stream of large transactions cannot keep a proposal or a synced block out.
 
 use crate::network::Inbound;
 use crate::wire::{NetMessage, MAX_MESSAGE_BYTES};
@@ -9,8 +10,9 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SendError, SyncS
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Most messages an engine's inbox holds. Senders of untrusted input never block: a full inbox refuses the
-/// message, and they drop and count it.
+/// Most messages an engine's inbox holds. Senders of untrusted input never block on a full inbox: the gossip
+/// bridge drops the message and counts it, block sync stops its batch and polls again, the RPC answers
+/// `MEMPOOL_FULL`.
 pub const INBOX_CAPACITY: usize = 65_536;
 
 /// Most bytes of messages an engine's inbox holds, each weighed by [`Inbound::weight`]: about 31 messages of
@@ -18,8 +20,14 @@ pub const INBOX_CAPACITY: usize = 65_536;
 /// few kilobytes.
 pub const INBOX_BYTES: usize = 256 * 1024 * 1024;
 
-const _: () =
-    assert!(INBOX_BYTES >= 2 * MAX_MESSAGE_BYTES, "the inbox must hold two of the largest messages");
+/// Bytes of [`INBOX_BYTES`] that transactions (gossiped, submitted or checked) may not fill: two messages of
+/// the largest size, kept for proposals, votes and synced blocks.
+pub const INBOX_RESERVED_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
+
+const _: () = assert!(
+    INBOX_BYTES >= 4 * INBOX_RESERVED_BYTES,
+    "transactions must have most of the inbox, and the rest must hold two of the largest messages"
+);
 
 /// Bytes counted for any message beside its contents (the queue's slot, a reply closure).
 const MESSAGE_OVERHEAD: usize = 256;
@@ -42,24 +50,31 @@ impl Inbound {
         };
         contents.saturating_add(MESSAGE_OVERHEAD)
     }
+
+    /// Whether this is a transaction (gossiped, submitted or checked): those may not use the inbox's reserve.
+    fn is_transaction(&self) -> bool {
+        matches!(self, Inbound::Net(NetMessage::Tx(_)) | Inbound::Submit { .. } | Inbound::Check { .. })
+    }
 }
 
-/// Encoded length of `value` (without encoding it into memory).
+/// Encoded length of `value` (without encoding it into memory); `usize::MAX` if it cannot be measured.
 fn object_length<T: borsh::BorshSerialize>(value: &T) -> usize {
     borsh::object_length(value).unwrap_or(usize::MAX)
 }
 
-/// A new inbox with the node's bounds ([`INBOX_CAPACITY`] messages, [`INBOX_BYTES`] bytes).
+/// A new inbox with the node's bounds ([`INBOX_CAPACITY`], [`INBOX_BYTES`], [`INBOX_RESERVED_BYTES`]).
 pub fn inbox() -> (InboxSender, InboxReceiver) {
-    inbox_with_bounds(INBOX_CAPACITY, INBOX_BYTES)
+    inbox_with_bounds(INBOX_CAPACITY, INBOX_BYTES, INBOX_RESERVED_BYTES)
 }
 
-/// A new inbox holding at most `capacity` messages (at least 1) and `bytes` bytes of them. A message heavier
-/// than `bytes` is taken only into an empty inbox, so that it is not refused for ever.
-pub fn inbox_with_bounds(capacity: usize, bytes: usize) -> (InboxSender, InboxReceiver) {
+/// A new inbox holding at most `capacity` messages (at least 1) and `bytes` bytes of them, of which
+/// transactions may fill all but `reserved`. A message heavier than what it may fill is taken only into an
+/// empty inbox, so that it is not refused for ever.
+pub fn inbox_with_bounds(capacity: usize, bytes: usize, reserved: usize) -> (InboxSender, InboxReceiver) {
     let (tx, rx) = sync_channel(capacity.max(1));
     let held = Arc::new(AtomicUsize::new(0));
-    (InboxSender { tx, held: held.clone(), limit: bytes }, InboxReceiver { rx, held })
+    let transaction_limit = bytes.saturating_sub(reserved);
+    (InboxSender { tx, held: held.clone(), limit: bytes, transaction_limit }, InboxReceiver { rx, held })
 }
 
 /// The sending side of an inbox; clones send to the same inbox.
@@ -68,7 +83,10 @@ pub struct InboxSender {
     tx: SyncSender<(Inbound, usize)>,
     /// Bytes of the messages queued (their weights), shared with the receiver.
     held: Arc<AtomicUsize>,
+    /// Most bytes held after taking any message but a transaction.
     limit: usize,
+    /// Most bytes held after taking a transaction.
+    transaction_limit: usize,
 }
 
 impl InboxSender {
@@ -77,10 +95,27 @@ impl InboxSender {
     #[allow(clippy::result_large_err)] // std's channel errors: the message comes back (a `send` retries it)
     pub fn try_send(&self, msg: Inbound) -> Result<(), TrySendError<Inbound>> {
         let weight = msg.weight();
-        let before = self.held.fetch_add(weight, Ordering::AcqRel);
-        if before > 0 && before.saturating_add(weight) > self.limit {
-            self.held.fetch_sub(weight, Ordering::AcqRel);
-            return Err(TrySendError::Full(msg));
+        self.try_send_weighed(msg, weight)
+    }
+
+    /// [`try_send`](Self::try_send) of `msg`, whose weight is `weight`.
+    #[allow(clippy::result_large_err)] // as `try_send`
+    fn try_send_weighed(&self, msg: Inbound, weight: usize) -> Result<(), TrySendError<Inbound>> {
+        let limit = if msg.is_transaction() { self.transaction_limit } else { self.limit };
+        // The bytes are taken before the message is queued and given back if it is not, so the count is
+        // never below what the queue holds; taken only if they fit, so it never passes the limit but for
+        // one message taken into an empty inbox.
+        let mut held = self.held.load(Ordering::Acquire);
+        loop {
+            let fits = held == 0 || held.checked_add(weight).is_some_and(|after| after <= limit);
+            if !fits {
+                return Err(TrySendError::Full(msg));
+            }
+            let after = held.saturating_add(weight);
+            match self.held.compare_exchange_weak(held, after, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => held = now,
+            }
         }
         self.tx.try_send((msg, weight)).map_err(|e| {
             self.held.fetch_sub(weight, Ordering::AcqRel);
@@ -95,8 +130,9 @@ impl InboxSender {
     /// drivers, never for input from peers or clients. Fails only if the engine is gone.
     #[allow(clippy::result_large_err)] // as `try_send`
     pub fn send(&self, mut msg: Inbound) -> Result<(), SendError<Inbound>> {
+        let weight = msg.weight();
         loop {
-            match self.try_send(msg) {
+            match self.try_send_weighed(msg, weight) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(m)) => {
                     msg = m;
@@ -187,7 +223,7 @@ mod tests {
     #[test]
     fn an_inbox_full_of_bytes_refuses_more_until_the_engine_reads() {
         let weight = gossip(0, 100_000).weight();
-        let (tx, rx) = inbox_with_bounds(1_000, 3 * weight);
+        let (tx, rx) = inbox_with_bounds(1_000, 3 * weight, 0);
         for n in 0..3 {
             tx.try_send(gossip(n, 100_000)).expect("room for three");
         }
@@ -198,7 +234,7 @@ mod tests {
             other => panic!("expected Full, got {:?}", other.map_err(|e| e.to_string())),
         }
         assert_eq!(tx.queued_bytes(), 3 * weight, "a refused message is not counted");
-        // A small message still fits in what is left; a large one does not.
+        // Not even a small message fits: no byte is left.
         assert!(tx.try_send(submit(9, 10)).is_err(), "no byte left at all");
         let first = rx.recv_timeout(Duration::from_secs(1)).expect("queued");
         assert_eq!(nonce_of(&first), 0);
@@ -212,7 +248,7 @@ mod tests {
 
     #[test]
     fn the_message_count_is_bounded_too() {
-        let (tx, rx) = inbox_with_bounds(2, INBOX_BYTES);
+        let (tx, rx) = inbox_with_bounds(2, INBOX_BYTES, 0);
         tx.try_send(submit(0, 1)).expect("first");
         tx.try_send(submit(1, 1)).expect("second");
         assert!(matches!(tx.try_send(submit(2, 1)), Err(TrySendError::Full(_))));
@@ -228,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_message_heavier_than_the_bound_is_taken_only_into_an_empty_inbox() {
-        let (tx, rx) = inbox_with_bounds(10, 1_000);
+        let (tx, rx) = inbox_with_bounds(10, 1_000, 0);
         tx.try_send(submit(0, 1)).expect("small");
         assert!(matches!(tx.try_send(gossip(1, 5_000)), Err(TrySendError::Full(_))));
         rx.recv_timeout(Duration::from_secs(1)).expect("queued");
@@ -239,7 +275,7 @@ mod tests {
     #[test]
     fn a_blocking_send_waits_for_room_and_fails_once_the_engine_is_gone() {
         let weight = submit(0, 50_000).weight();
-        let (tx, rx) = inbox_with_bounds(100, weight);
+        let (tx, rx) = inbox_with_bounds(100, weight, 0);
         tx.try_send(submit(0, 50_000)).expect("first");
         let reader = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
@@ -255,5 +291,55 @@ mod tests {
         assert!(matches!(rx.rx.try_recv(), Err(TryRecvError::Empty)));
         drop(rx);
         assert!(tx.send(Inbound::Stop).is_err());
+    }
+
+    #[test]
+    fn transactions_cannot_take_the_room_kept_for_consensus_and_sync() {
+        let weight = gossip(0, 100_000).weight();
+        let (sender, rx) = inbox_with_bounds(1_000, 4 * weight, 2 * weight);
+        sender.try_send(gossip(0, 100_000)).expect("first transaction");
+        sender.try_send(submit(1, 100_000)).expect("second transaction");
+        assert!(
+            matches!(sender.try_send(gossip(2, 100_000)), Err(TrySendError::Full(_))),
+            "the rest is reserved"
+        );
+        assert!(matches!(sender.try_send(submit(2, 10)), Err(TrySendError::Full(_))), "even for a small one");
+        // A synced block of the same size still gets in, twice.
+        let synced = || {
+            let key = Keypair::from_seed(&[8; 32]);
+            let header = purse_types::Header {
+                chain_id: ChainId::new("purse-test").expect("chain id"),
+                height: 1,
+                round: 0,
+                parent: Hash::ZERO,
+                timestamp_ms: 1,
+                proposer: key.public(),
+                tx_root: Hash::ZERO,
+                state_root: Hash::ZERO,
+                receipt_root: Hash::ZERO,
+                validator_set_hash: Hash::ZERO,
+                next_validator_set_hash: Hash::ZERO,
+                last_commit_hash: Hash::ZERO,
+                evidence_root: Hash::ZERO,
+            };
+            let block = purse_types::Block {
+                header,
+                txs: vec![tx(3, 99_000)],
+                last_commit: None,
+                evidence: Vec::new(),
+            };
+            let certificate = purse_types::CommitCertificate {
+                height: 1,
+                round: 0,
+                block_id: Hash::ZERO,
+                signatures: Vec::new(),
+            };
+            Inbound::SyncedBlock(Box::new(crate::SyncedBlock { block, certificate }))
+        };
+        assert!(synced().weight() <= weight, "{} > {weight}", synced().weight());
+        sender.try_send(synced()).expect("reserved room");
+        sender.try_send(synced()).expect("reserved room, again");
+        assert!(matches!(sender.try_send(synced()), Err(TrySendError::Full(_))), "the whole bound is full");
+        drop(rx);
     }
 }

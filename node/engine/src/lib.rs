@@ -23,7 +23,9 @@ pub use engine::{
     MAX_CLOCK_DRIFT_MS,
 };
 pub use error::EngineError;
-pub use inbox::{inbox, inbox_with_bounds, InboxReceiver, InboxSender, INBOX_BYTES, INBOX_CAPACITY};
+pub use inbox::{
+    inbox, inbox_with_bounds, InboxReceiver, InboxSender, INBOX_BYTES, INBOX_CAPACITY, INBOX_RESERVED_BYTES,
+};
 pub use network::{EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply};
 pub use validators::ValidatorWatch;
 pub use wire::{NetMessage, SignerRecord, SyncedBlock, WalRecord, MAX_MESSAGE_BYTES};
