@@ -104,6 +104,48 @@ fn cache_hit_does_not_recompile() {
     assert!(stats.memory_hits >= 5);
 }
 
+/// A frame pays to load its code, by the code's size, whatever the node's cache holds: fuel is consensus,
+/// the cache is not. A frame that cannot pay fails out of fuel without loading anything.
+#[test]
+fn a_call_pays_to_load_its_code_the_same_from_memory_or_from_disk() {
+    let dir = std::env::temp_dir().join(format!("purse-vm-load-fuel-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = purse_vm::VmConfig::default();
+    config.cache.disk_dir = Some(dir.clone());
+    let per_byte = config.fuel.code_load_per_byte;
+    let alice = TestEnv::account("alice");
+    let code = artifact("counter").unwrap();
+    let mut env = TestEnv::with_config(config);
+    let hash = env.deploy(alice, &code).unwrap();
+    let counter = env.instantiate(alice, hash, &5u64).unwrap();
+    let increment = || Action::Call {
+        contract: counter,
+        method: "increment".into(),
+        args: borsh::to_vec(&1u64).unwrap(),
+        funds: Vec::new(),
+    };
+    let warm = env.execute(alice, increment());
+    assert!(warm.result.is_ok(), "{:?}", warm.result);
+    let load = per_byte * code.len() as u64;
+    assert!(warm.fuel_used > load, "{} fuel used, the load alone is {load}", warm.fuel_used);
+    env.vm().clear_memory_cache();
+    let before = env.vm().cache_stats();
+    let cold = env.execute(alice, increment());
+    assert!(cold.result.is_ok(), "{:?}", cold.result);
+    assert_eq!(env.vm().cache_stats().disk_hits, before.disk_hits + 1, "loaded from disk");
+    assert_eq!(cold.fuel_used, warm.fuel_used, "the same fuel from memory and from disk");
+    // Fuel for less than the load: out of fuel, all of it used, and the code is not loaded.
+    env.vm().clear_memory_cache();
+    let before = env.vm().cache_stats();
+    env.set_fuel_limit(load - 1);
+    let short = env.execute(alice, increment());
+    assert_eq!(short.result, Err(ExecError::OutOfFuel));
+    assert_eq!(short.fuel_used, load - 1);
+    let after = env.vm().cache_stats();
+    assert_eq!((after.disk_hits, after.compiles), (before.disk_hits, before.compiles), "nothing loaded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn disk_cache_survives_a_restart_without_recompiling() {
     let dir = std::env::temp_dir().join(format!("purse-vm-cache-test-{}", std::process::id()));

@@ -48,6 +48,8 @@ struct Entry {
     used: u64,
     /// Bytes of its compiled code image.
     bytes: usize,
+    /// Bytes of its wasm code (what a frame's load is charged by).
+    code_len: usize,
 }
 
 struct Lru {
@@ -126,15 +128,15 @@ impl ModuleCache {
         self.lru.lock().map.contains_key(hash)
     }
 
-    /// The in-memory entry, if any (counts a memory hit).
-    pub(crate) fn lookup(&self, hash: &Hash) -> Option<InstancePre<Ctx>> {
+    /// The in-memory entry, if any (counts a memory hit), with the length of its wasm code.
+    pub(crate) fn lookup(&self, hash: &Hash) -> Option<(InstancePre<Ctx>, usize)> {
         let mut lru = self.lru.lock();
         lru.tick += 1;
         let tick = lru.tick;
         let entry = lru.map.get_mut(hash)?;
         entry.used = tick;
         self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
-        Some(entry.pre.clone())
+        Some((entry.pre.clone(), entry.code_len))
     }
 
     /// Makes `code` (whose hash is `hash`) ready: from disk if present and intact, else by compiling it.
@@ -160,13 +162,13 @@ impl ModuleCache {
         let image = module.image_range();
         let bytes = (image.end as usize).saturating_sub(image.start as usize);
         let pre = linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(format!("link: {e:#}")))?;
-        self.insert(*hash, pre.clone(), bytes);
+        self.insert(*hash, pre.clone(), bytes, code.len());
         Ok(pre)
     }
 
     /// Keeps `pre` (whose code image is `bytes` long), evicting the least recently used modules to stay within
     /// the entry and byte bounds; a module larger than the byte bound is not kept.
-    fn insert(&self, hash: Hash, pre: InstancePre<Ctx>, bytes: usize) {
+    fn insert(&self, hash: Hash, pre: InstancePre<Ctx>, bytes: usize, code_len: usize) {
         if bytes > self.max_bytes {
             return;
         }
@@ -184,7 +186,7 @@ impl ModuleCache {
             }
         }
         lru.bytes += bytes;
-        lru.map.insert(hash, Entry { pre, used: tick, bytes });
+        lru.map.insert(hash, Entry { pre, used: tick, bytes, code_len });
     }
 
     /// Bytes of compiled code held in memory.

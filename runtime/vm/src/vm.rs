@@ -423,12 +423,14 @@ impl Vm {
         if let Err(e) = prep {
             return Outcome::failed(e, cost);
         }
-        let pre = match self.instance_pre(&shared, &code_hash) {
+        let (pre, load) = match self.inner.instance_pre(&shared, &code_hash, fuel_limit - cost) {
             Ok(p) => p,
+            Err(ExecError::OutOfFuel) => return Outcome::failed(ExecError::OutOfFuel, fuel_limit),
             Err(e) => return Outcome::failed(e, cost),
         };
         if pre.module().get_export(abi::INIT_EXPORT).is_none() {
-            return Self::finish(shared, Ok(Vec::new()), cost);
+            // No `init` frame loads the code, so its load is charged here.
+            return Self::finish(shared, Ok(Vec::new()), cost.saturating_add(load));
         }
         let frame = Frame {
             contract: address,
@@ -536,14 +538,6 @@ impl Vm {
         self.top_frame(shared, frame, fuel_limit - cost, cost)
     }
 
-    fn instance_pre(
-        &self,
-        shared: &Shared,
-        code_hash: &Hash,
-    ) -> Result<wasmtime::InstancePre<Ctx>, ExecError> {
-        self.inner.instance_pre(shared, code_hash)
-    }
-
     fn top_frame(&self, shared: Box<Shared>, frame: Frame, fuel: u64, already_used: u64) -> Outcome {
         let (shared, out) = run_frame(&self.inner, shared, frame, fuel);
         Self::finish(shared, out.result, already_used.saturating_add(out.fuel_used))
@@ -551,19 +545,35 @@ impl Vm {
 }
 
 impl VmInner {
+    /// The code `code_hash` ready to instantiate, and the fuel its load costs
+    /// ([`FuelSchedule::code_load_per_byte`](crate::FuelSchedule::code_load_per_byte) per byte of code, on a
+    /// cache hit or not: fuel is the same on every node, whatever its cache holds). [`ExecError::OutOfFuel`]
+    /// if that is more than `fuel`, in which case code not in memory is not compiled.
     fn instance_pre(
         &self,
         shared: &Shared,
         code_hash: &Hash,
-    ) -> Result<wasmtime::InstancePre<Ctx>, ExecError> {
-        if let Some(pre) = self.cache.lookup(code_hash) {
-            return Ok(pre);
+        fuel: u64,
+    ) -> Result<(wasmtime::InstancePre<Ctx>, u64), ExecError> {
+        let load = |code_len: usize| {
+            let cost = self.config.fuel.code_load_per_byte.saturating_mul(code_len as u64);
+            if cost > fuel {
+                Err(ExecError::OutOfFuel)
+            } else {
+                Ok(cost)
+            }
+        };
+        if let Some((pre, code_len)) = self.cache.lookup(code_hash) {
+            return Ok((pre, load(code_len)?));
         }
         let code =
             shared.journal.code(&*shared.state, code_hash)?.ok_or(ExecError::CodeNotFound(*code_hash))?;
-        self.cache
+        let cost = load(code.len())?;
+        let pre = self
+            .cache
             .load(&self.engine, &self.linker, code_hash, &code)
-            .map_err(|LoadError::Compile(m)| ExecError::InvalidCode(CheckError::Invalid(m)))
+            .map_err(|LoadError::Compile(m)| ExecError::InvalidCode(CheckError::Invalid(m)))?;
+        Ok((pre, cost))
     }
 }
 
@@ -591,8 +601,11 @@ pub(crate) fn run_frame(
     fuel: u64,
 ) -> (Box<Shared>, FrameOutcome) {
     let checkpoint = shared.journal.checkpoint();
-    let pre = match vm.instance_pre(&shared, &frame.code_hash) {
+    let (pre, load) = match vm.instance_pre(&shared, &frame.code_hash, fuel) {
         Ok(p) => p,
+        Err(ExecError::OutOfFuel) => {
+            return (shared, FrameOutcome { result: Err(ExecError::OutOfFuel), fuel_used: fuel })
+        }
         Err(e) => return (shared, FrameOutcome { result: Err(e), fuel_used: 0 }),
     };
     let contract = frame.contract;
@@ -601,7 +614,8 @@ pub(crate) fn run_frame(
     let mut store = Store::new(&vm.engine, Ctx::new(Arc::clone(vm), shared, frame));
     store.limiter(|ctx| &mut ctx.limiter);
     let result = (|| -> Result<Vec<u8>, ExecError> {
-        store.set_fuel(fuel).map_err(|e| ExecError::Internal(format!("{e}")))?;
+        // The load is paid first: what is left runs the frame.
+        store.set_fuel(fuel - load).map_err(|e| ExecError::Internal(format!("{e}")))?;
         let instance = match pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => {
