@@ -1,11 +1,12 @@
 //! The engine's inbox: a queue bounded both by messages ([`INBOX_CAPACITY`]) and by their encoded bytes
 //! ([`INBOX_BYTES`]), so that a flood of large messages (proposals, synced blocks) cannot hold more memory
-//! than a flood of small ones; and with room that transactions cannot take ([`INBOX_RESERVED_BYTES`]), so that
-//! a stream of large transactions cannot keep a proposal or a synced block out.
+//! than a flood of small ones; and with room that transactions cannot take ([`INBOX_RESERVED_MESSAGES`],
+//! [`INBOX_RESERVED_BYTES`]), so that a stream of transactions, small or large, cannot keep proposals, votes
+//! or synced blocks out.
 
 use crate::network::Inbound;
 use crate::wire::{NetMessage, MAX_MESSAGE_BYTES};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SendError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,9 +25,13 @@ pub const INBOX_BYTES: usize = 256 * 1024 * 1024;
 /// the largest size, kept for proposals, votes and synced blocks.
 pub const INBOX_RESERVED_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
 
+/// Messages of [`INBOX_CAPACITY`] that transactions may not fill, kept for proposals, votes and synced blocks
+/// (a round of votes from a large validator set, a batch of synced blocks).
+pub const INBOX_RESERVED_MESSAGES: usize = 1_024;
+
 const _: () = assert!(
-    INBOX_BYTES >= 4 * INBOX_RESERVED_BYTES,
-    "transactions must have most of the inbox, and the rest must hold two of the largest messages"
+    INBOX_BYTES >= 4 * INBOX_RESERVED_BYTES && INBOX_CAPACITY >= 4 * INBOX_RESERVED_MESSAGES,
+    "transactions must have most of the inbox"
 );
 
 /// Bytes counted for any message beside its contents (the queue's slot, a reply closure).
@@ -62,31 +67,81 @@ fn object_length<T: borsh::BorshSerialize>(value: &T) -> usize {
     borsh::object_length(value).unwrap_or(usize::MAX)
 }
 
-/// A new inbox with the node's bounds ([`INBOX_CAPACITY`], [`INBOX_BYTES`], [`INBOX_RESERVED_BYTES`]).
+/// A new inbox with the node's bounds ([`INBOX_CAPACITY`], [`INBOX_BYTES`], and the reserves
+/// [`INBOX_RESERVED_MESSAGES`], [`INBOX_RESERVED_BYTES`]).
 pub fn inbox() -> (InboxSender, InboxReceiver) {
-    inbox_with_bounds(INBOX_CAPACITY, INBOX_BYTES, INBOX_RESERVED_BYTES)
+    inbox_with_bounds(
+        Bound { messages: INBOX_CAPACITY, bytes: INBOX_BYTES },
+        Bound { messages: INBOX_RESERVED_MESSAGES, bytes: INBOX_RESERVED_BYTES },
+    )
 }
 
-/// A new inbox holding at most `capacity` messages (at least 1) and `bytes` bytes of them, of which
-/// transactions may fill all but `reserved`. A message heavier than what it may fill is taken only into an
-/// empty inbox, so that it is not refused for ever.
-pub fn inbox_with_bounds(capacity: usize, bytes: usize, reserved: usize) -> (InboxSender, InboxReceiver) {
-    let (tx, rx) = sync_channel(capacity.max(1));
-    let held = Arc::new(AtomicUsize::new(0));
-    let transaction_limit = bytes.saturating_sub(reserved);
-    (InboxSender { tx, held: held.clone(), limit: bytes, transaction_limit }, InboxReceiver { rx, held })
+/// A number of messages and of their bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// Messages.
+    pub messages: usize,
+    /// Bytes (message weights, [`Inbound::weight`]).
+    pub bytes: usize,
+}
+
+/// A new inbox holding at most `total` (at least one message), of which transactions may fill all but
+/// `reserved`. A message heavier than what it may fill is taken only into an empty inbox, so that it is not
+/// refused for ever.
+pub fn inbox_with_bounds(total: Bound, reserved: Bound) -> (InboxSender, InboxReceiver) {
+    let capacity = total.messages.max(1);
+    let (tx, rx) = sync_channel(capacity);
+    let held = Arc::new(Held::default());
+    let limit = Bound { messages: capacity, bytes: total.bytes };
+    let transaction_limit = Bound {
+        messages: capacity.saturating_sub(reserved.messages).max(1),
+        bytes: total.bytes.saturating_sub(reserved.bytes),
+    };
+    (InboxSender { tx, held: held.clone(), limit, transaction_limit }, InboxReceiver { rx, held })
+}
+
+/// What an inbox holds now: messages and bytes, each taken by a sender before it queues a message (given
+/// back if it cannot) and given back by the receiver once it takes the message out, so neither is ever
+/// below what the queue holds.
+#[derive(Debug, Default)]
+struct Held {
+    messages: AtomicUsize,
+    bytes: AtomicUsize,
+    /// Set when the receiver is dropped: a full inbox is then reported gone, not full.
+    closed: AtomicBool,
+}
+
+/// Takes `amount` of `counter` if the count stays within `limit` (or the counter is at zero, so that one
+/// message heavier than the limit still passes into an empty inbox); whether it did.
+fn take(counter: &AtomicUsize, amount: usize, limit: usize) -> bool {
+    let mut now = counter.load(Ordering::Acquire);
+    loop {
+        let fits = now == 0 || now.checked_add(amount).is_some_and(|after| after <= limit);
+        if !fits {
+            return false;
+        }
+        match counter.compare_exchange_weak(
+            now,
+            now.saturating_add(amount),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return true,
+            Err(seen) => now = seen,
+        }
+    }
 }
 
 /// The sending side of an inbox; clones send to the same inbox.
 #[derive(Clone, Debug)]
 pub struct InboxSender {
     tx: SyncSender<(Inbound, usize)>,
-    /// Bytes of the messages queued (their weights), shared with the receiver.
-    held: Arc<AtomicUsize>,
-    /// Most bytes held after taking any message but a transaction.
-    limit: usize,
-    /// Most bytes held after taking a transaction.
-    transaction_limit: usize,
+    /// What the queue holds, shared with the receiver.
+    held: Arc<Held>,
+    /// Most held after taking any message but a transaction.
+    limit: Bound,
+    /// Most held after taking a transaction.
+    transaction_limit: Bound,
 }
 
 impl InboxSender {
@@ -102,23 +157,20 @@ impl InboxSender {
     #[allow(clippy::result_large_err)] // as `try_send`
     fn try_send_weighed(&self, msg: Inbound, weight: usize) -> Result<(), TrySendError<Inbound>> {
         let limit = if msg.is_transaction() { self.transaction_limit } else { self.limit };
-        // The bytes are taken before the message is queued and given back if it is not, so the count is
-        // never below what the queue holds; taken only if they fit, so it never passes the limit but for
-        // one message taken into an empty inbox.
-        let mut held = self.held.load(Ordering::Acquire);
-        loop {
-            let fits = held == 0 || held.checked_add(weight).is_some_and(|after| after <= limit);
-            if !fits {
-                return Err(TrySendError::Full(msg));
-            }
-            let after = held.saturating_add(weight);
-            match self.held.compare_exchange_weak(held, after, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(now) => held = now,
-            }
+        let held = &self.held;
+        if held.closed.load(Ordering::Acquire) {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        if !take(&held.messages, 1, limit.messages) {
+            return Err(TrySendError::Full(msg));
+        }
+        if !take(&held.bytes, weight, limit.bytes) {
+            held.messages.fetch_sub(1, Ordering::AcqRel);
+            return Err(TrySendError::Full(msg));
         }
         self.tx.try_send((msg, weight)).map_err(|e| {
-            self.held.fetch_sub(weight, Ordering::AcqRel);
+            held.messages.fetch_sub(1, Ordering::AcqRel);
+            held.bytes.fetch_sub(weight, Ordering::AcqRel);
             match e {
                 TrySendError::Full((m, _)) => TrySendError::Full(m),
                 TrySendError::Disconnected((m, _)) => TrySendError::Disconnected(m),
@@ -145,7 +197,12 @@ impl InboxSender {
 
     /// Bytes of the messages queued now.
     pub fn queued_bytes(&self) -> usize {
-        self.held.load(Ordering::Acquire)
+        self.held.bytes.load(Ordering::Acquire)
+    }
+
+    /// Messages queued now.
+    pub fn queued_messages(&self) -> usize {
+        self.held.messages.load(Ordering::Acquire)
     }
 }
 
@@ -153,14 +210,21 @@ impl InboxSender {
 #[derive(Debug)]
 pub struct InboxReceiver {
     rx: Receiver<(Inbound, usize)>,
-    held: Arc<AtomicUsize>,
+    held: Arc<Held>,
+}
+
+impl Drop for InboxReceiver {
+    fn drop(&mut self) {
+        self.held.closed.store(true, Ordering::Release);
+    }
 }
 
 impl InboxReceiver {
     /// The next message, waiting at most `timeout`; its bytes leave the inbox's count.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Inbound, RecvTimeoutError> {
         let (msg, weight) = self.rx.recv_timeout(timeout)?;
-        self.held.fetch_sub(weight, Ordering::AcqRel);
+        self.held.bytes.fetch_sub(weight, Ordering::AcqRel);
+        self.held.messages.fetch_sub(1, Ordering::AcqRel);
         Ok(msg)
     }
 }
@@ -170,6 +234,9 @@ mod tests {
     use super::*;
     use purse_types::{Address, Amount, ChainId, Hash, Keypair, Payload, SignedTransaction, Transaction};
     use std::sync::mpsc::TryRecvError;
+
+    /// No reserve.
+    const NONE: Bound = Bound { messages: 0, bytes: 0 };
 
     /// A signed deployment carrying `code_bytes` bytes of code: a message whose size the test chooses.
     fn tx(nonce: u64, code_bytes: usize) -> SignedTransaction {
@@ -223,7 +290,7 @@ mod tests {
     #[test]
     fn an_inbox_full_of_bytes_refuses_more_until_the_engine_reads() {
         let weight = gossip(0, 100_000).weight();
-        let (tx, rx) = inbox_with_bounds(1_000, 3 * weight, 0);
+        let (tx, rx) = inbox_with_bounds(Bound { messages: 1_000, bytes: 3 * weight }, NONE);
         for n in 0..3 {
             tx.try_send(gossip(n, 100_000)).expect("room for three");
         }
@@ -248,7 +315,7 @@ mod tests {
 
     #[test]
     fn the_message_count_is_bounded_too() {
-        let (tx, rx) = inbox_with_bounds(2, INBOX_BYTES, 0);
+        let (tx, rx) = inbox_with_bounds(Bound { messages: 2, bytes: INBOX_BYTES }, NONE);
         tx.try_send(submit(0, 1)).expect("first");
         tx.try_send(submit(1, 1)).expect("second");
         assert!(matches!(tx.try_send(submit(2, 1)), Err(TrySendError::Full(_))));
@@ -264,7 +331,7 @@ mod tests {
 
     #[test]
     fn a_message_heavier_than_the_bound_is_taken_only_into_an_empty_inbox() {
-        let (tx, rx) = inbox_with_bounds(10, 1_000, 0);
+        let (tx, rx) = inbox_with_bounds(Bound { messages: 10, bytes: 1_000 }, NONE);
         tx.try_send(submit(0, 1)).expect("small");
         assert!(matches!(tx.try_send(gossip(1, 5_000)), Err(TrySendError::Full(_))));
         rx.recv_timeout(Duration::from_secs(1)).expect("queued");
@@ -275,7 +342,7 @@ mod tests {
     #[test]
     fn a_blocking_send_waits_for_room_and_fails_once_the_engine_is_gone() {
         let weight = submit(0, 50_000).weight();
-        let (tx, rx) = inbox_with_bounds(100, weight, 0);
+        let (tx, rx) = inbox_with_bounds(Bound { messages: 100, bytes: weight }, NONE);
         tx.try_send(submit(0, 50_000)).expect("first");
         let reader = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
@@ -296,7 +363,10 @@ mod tests {
     #[test]
     fn transactions_cannot_take_the_room_kept_for_consensus_and_sync() {
         let weight = gossip(0, 100_000).weight();
-        let (sender, rx) = inbox_with_bounds(1_000, 4 * weight, 2 * weight);
+        let (sender, rx) = inbox_with_bounds(
+            Bound { messages: 1_000, bytes: 4 * weight },
+            Bound { messages: 0, bytes: 2 * weight },
+        );
         sender.try_send(gossip(0, 100_000)).expect("first transaction");
         sender.try_send(submit(1, 100_000)).expect("second transaction");
         assert!(
@@ -341,5 +411,24 @@ mod tests {
         sender.try_send(synced()).expect("reserved room, again");
         assert!(matches!(sender.try_send(synced()), Err(TrySendError::Full(_))), "the whole bound is full");
         drop(rx);
+    }
+
+    #[test]
+    fn transactions_cannot_take_the_message_slots_kept_for_consensus_and_sync() {
+        let (sender, rx) =
+            inbox_with_bounds(Bound { messages: 4, bytes: INBOX_BYTES }, Bound { messages: 2, bytes: 0 });
+        sender.try_send(gossip(0, 10)).expect("first transaction");
+        sender.try_send(submit(1, 10)).expect("second transaction");
+        assert!(matches!(sender.try_send(gossip(2, 10)), Err(TrySendError::Full(_))), "the rest is reserved");
+        assert_eq!((sender.queued_messages(), sender.queued_bytes()), (2, 2 * gossip(0, 10).weight()));
+        // Other messages take the reserved slots, and then the inbox is full for them too.
+        sender.try_send(Inbound::Read(Box::new(|_| {}))).expect("reserved slot");
+        sender.try_send(Inbound::Stop).expect("reserved slot, again");
+        assert!(matches!(sender.try_send(Inbound::Stop), Err(TrySendError::Full(_))));
+        assert_eq!(sender.queued_messages(), 4);
+        rx.recv_timeout(Duration::from_secs(1)).expect("queued");
+        assert_eq!(sender.queued_messages(), 3);
+        assert!(matches!(sender.try_send(gossip(2, 10)), Err(TrySendError::Full(_))), "still reserved");
+        sender.try_send(Inbound::Stop).expect("a freed slot");
     }
 }

@@ -24,7 +24,8 @@ pub use engine::{
 };
 pub use error::EngineError;
 pub use inbox::{
-    inbox, inbox_with_bounds, InboxReceiver, InboxSender, INBOX_BYTES, INBOX_CAPACITY, INBOX_RESERVED_BYTES,
+    inbox, inbox_with_bounds, Bound, InboxReceiver, InboxSender, INBOX_BYTES, INBOX_CAPACITY,
+    INBOX_RESERVED_BYTES, INBOX_RESERVED_MESSAGES,
 };
 pub use network::{EngineRead, Hub, HubEndpoint, Inbound, Network, PendingTx, ProofAnswer, ReadFn, Reply};
 pub use validators::ValidatorWatch;

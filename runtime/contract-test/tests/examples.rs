@@ -113,34 +113,48 @@ fn a_call_pays_to_load_its_code_the_same_from_memory_or_from_disk() {
     let mut config = purse_vm::VmConfig::default();
     config.cache.disk_dir = Some(dir.clone());
     let per_byte = config.fuel.code_load_per_byte;
+    let free_loads = {
+        let mut c = purse_vm::VmConfig::default();
+        c.fuel.code_load_per_byte = 0;
+        c
+    };
     let alice = TestEnv::account("alice");
     let code = artifact("counter").unwrap();
-    let mut env = TestEnv::with_config(config);
-    let hash = env.deploy(alice, &code).unwrap();
-    let counter = env.instantiate(alice, hash, &5u64).unwrap();
-    let increment = || Action::Call {
+    let load = per_byte * code.len() as u64;
+    assert!(load > 0);
+    let increment = |counter| Action::Call {
         contract: counter,
         method: "increment".into(),
         args: borsh::to_vec(&1u64).unwrap(),
         funds: Vec::new(),
     };
-    let warm = env.execute(alice, increment());
+    let counter_in = |env: &mut TestEnv| {
+        let hash = env.deploy(alice, &code).unwrap();
+        env.instantiate(alice, hash, &5u64).unwrap()
+    };
+    // The same call with loads free: exactly the load less.
+    let mut free = TestEnv::with_config(free_loads);
+    let c = counter_in(&mut free);
+    let unloaded = free.execute(alice, increment(c)).fuel_used;
+    let mut env = TestEnv::with_config(config);
+    let counter = counter_in(&mut env);
+    let warm = env.execute(alice, increment(counter));
     assert!(warm.result.is_ok(), "{:?}", warm.result);
-    let load = per_byte * code.len() as u64;
-    assert!(warm.fuel_used > load, "{} fuel used, the load alone is {load}", warm.fuel_used);
+    assert_eq!(warm.fuel_used, unloaded + load, "from memory");
     env.vm().clear_memory_cache();
     let before = env.vm().cache_stats();
-    let cold = env.execute(alice, increment());
+    let cold = env.execute(alice, increment(counter));
     assert!(cold.result.is_ok(), "{:?}", cold.result);
     assert_eq!(env.vm().cache_stats().disk_hits, before.disk_hits + 1, "loaded from disk");
-    assert_eq!(cold.fuel_used, warm.fuel_used, "the same fuel from memory and from disk");
-    // Fuel for less than the load: out of fuel, all of it used, and the code is not loaded.
+    assert_eq!(cold.fuel_used, unloaded + load, "from disk");
+    // Fuel for less than the load: out of fuel, all of it used — from memory, and from disk without loading.
+    env.set_fuel_limit(load - 1);
+    let short = env.execute(alice, increment(counter));
+    assert_eq!((short.result, short.fuel_used), (Err(ExecError::OutOfFuel), load - 1), "from memory");
     env.vm().clear_memory_cache();
     let before = env.vm().cache_stats();
-    env.set_fuel_limit(load - 1);
-    let short = env.execute(alice, increment());
-    assert_eq!(short.result, Err(ExecError::OutOfFuel));
-    assert_eq!(short.fuel_used, load - 1);
+    let short = env.execute(alice, increment(counter));
+    assert_eq!((short.result, short.fuel_used), (Err(ExecError::OutOfFuel), load - 1), "from disk");
     let after = env.vm().cache_stats();
     assert_eq!((after.disk_hits, after.compiles), (before.disk_hits, before.compiles), "nothing loaded");
     let _ = std::fs::remove_dir_all(&dir);
