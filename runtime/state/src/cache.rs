@@ -4,7 +4,6 @@ use crate::node::{Node, NodeId, NodeKey};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 
 /// A fast non-cryptographic hasher for [`NodeId`]s (multiply-rotate, as in rustc's FxHash). The keys are not
 /// attacker-chosen in a way that matters: a collision only costs a probe, never correctness.
@@ -51,7 +50,7 @@ impl Hasher for IdHasher {
 /// A map keyed by [`NodeId`] with the fast hasher above.
 pub(crate) type IdMap<V> = HashMap<NodeId, V, BuildHasherDefault<IdHasher>>;
 
-type Map = IdMap<Arc<Node>>;
+type Map = IdMap<Node>;
 
 /// Young and old generation.
 type Generations = (Map, Map);
@@ -79,17 +78,17 @@ impl NodeCache {
     }
 
     /// The cached node at `key`.
-    pub fn get(&self, key: &NodeKey) -> Option<Arc<Node>> {
+    pub fn get(&self, key: &NodeKey) -> Option<Node> {
         self.get_id(&NodeId::from_key(key))
     }
 
     /// Caches `node` at `key`.
-    pub fn insert(&self, key: NodeKey, node: Arc<Node>) {
+    pub fn insert(&self, key: NodeKey, node: Node) {
         self.insert_id(NodeId::from_key(&key), node);
     }
 
     /// The cached node at `id`.
-    pub(crate) fn get_id(&self, id: &NodeId) -> Option<Arc<Node>> {
+    pub(crate) fn get_id(&self, id: &NodeId) -> Option<Node> {
         let mut m = self.maps.lock();
         if let Some(n) = m.0.get(id) {
             return Some(n.clone());
@@ -100,13 +99,13 @@ impl NodeCache {
     }
 
     /// Caches `node` at `id`.
-    pub(crate) fn insert_id(&self, id: NodeId, node: Arc<Node>) {
+    pub(crate) fn insert_id(&self, id: NodeId, node: Node) {
         let mut m = self.maps.lock();
         Self::insert_locked(&mut m, self.capacity, id, node);
     }
 
     /// Caches many nodes under one lock.
-    pub(crate) fn insert_all(&self, nodes: impl IntoIterator<Item = (NodeId, Arc<Node>)>) {
+    pub(crate) fn insert_all(&self, nodes: impl IntoIterator<Item = (NodeId, Node)>) {
         let mut m = self.maps.lock();
         for (id, node) in nodes {
             Self::insert_locked(&mut m, self.capacity, id, node);
@@ -129,7 +128,7 @@ impl NodeCache {
         m.1.clear();
     }
 
-    fn insert_locked(m: &mut Generations, capacity: usize, id: NodeId, node: Arc<Node>) {
+    fn insert_locked(m: &mut Generations, capacity: usize, id: NodeId, node: Node) {
         let half = capacity / 2;
         if half == 0 {
             return;
@@ -154,9 +153,9 @@ mod tests {
     use crate::node::Child;
     use purse_types::Hash;
 
-    fn leaf(i: u8) -> Arc<Node> {
+    fn leaf(i: u8) -> Node {
         let child = |nibble| Child { nibble, hash: Hash([i; 32]), version: 0, leaf: Some(Hash([i; 32])) };
-        Arc::new(Node { children: vec![child(0), child(1)] })
+        Node { children: vec![child(0), child(1)].into() }
     }
 
     #[test]

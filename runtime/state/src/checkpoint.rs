@@ -18,7 +18,6 @@ use crate::update::Root;
 use crate::{Column, StateDb, StateError, StoreError};
 use purse_types::Hash;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Stale-index entries read per page when reading a change list.
 const CHANGE_PAGE: usize = 16;
@@ -47,8 +46,8 @@ pub(crate) fn write_unwritten<S: KvStore>(
     db: &StateDb<S>,
     version: u64,
     root: &Root,
-    upper: &[(NodeId, Arc<Node>)],
-    new_nodes: &[(NodeId, Arc<Node>)],
+    upper: &[(NodeId, Node)],
+    new_nodes: &[(NodeId, Node)],
     batch: &mut WriteBatch,
 ) -> Result<usize, StateError> {
     let Root::Node(id, hash) = *root else { return Ok(0) };
@@ -56,14 +55,14 @@ pub(crate) fn write_unwritten<S: KvStore>(
     if id.version <= through {
         return Ok(0);
     }
-    let new: IdMap<&Arc<Node>> = upper.iter().chain(new_nodes).map(|(id, n)| (*id, n)).collect();
+    let new: IdMap<&Node> = upper.iter().chain(new_nodes).map(|(id, n)| (*id, n)).collect();
     let unwritten = db.unwritten_nodes();
     // The checkpoint's own nodes are among `new`; older ones in the upper tree or the unwritten nodes.
     let find = |id: &NodeId| -> Result<&Node, StateError> {
         let found = if id.version == version {
-            new.get(id).map(|n| n.as_ref())
+            new.get(id).copied()
         } else {
-            db.upper_node(id).or_else(|| unwritten.get(id)).map(|n| n.as_ref())
+            db.upper_node(id).or_else(|| unwritten.get(id))
         };
         match found {
             Some(n) => Ok(n),

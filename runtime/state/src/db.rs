@@ -98,13 +98,13 @@ pub struct PreparedCommit {
     /// cache's evictions and a checkpoint's nodes, and `install`).
     done_beside_write: bool,
     /// New nodes above the linked depth, for the upper tree.
-    upper: Vec<(NodeId, Arc<Node>)>,
+    upper: Vec<(NodeId, Node)>,
     /// Nodes of the base version above the linked depth that this version replaces.
     upper_replaced: Vec<NodeId>,
     /// The new version's root record (also in the batch).
     root_record: RootRecord,
     /// New nodes below the linked depth, for the node cache.
-    new_nodes: Vec<(NodeId, Arc<Node>)>,
+    new_nodes: Vec<(NodeId, Node)>,
     /// Nodes of the base version that are not in this version's tree, to evict from the node cache.
     replaced: Vec<NodeId>,
     /// Batch bytes per changed key, for sizing the next batch.
@@ -125,7 +125,7 @@ struct RebuiltTree {
     checkpoint: u64,
     root: RootRecord,
     upper: Arc<UpperTree>,
-    unwritten: IdMap<Arc<Node>>,
+    unwritten: IdMap<Node>,
 }
 
 /// A live key-value pair of a version, as exported to snapshots.
@@ -158,7 +158,7 @@ pub struct StateDb<S> {
     cache: NodeCache,
     /// The latest tree's nodes below the linked depth written since the latest checkpoint: not in the store
     /// (nor in the cache, which may drop a node) until the next checkpoint writes them.
-    unwritten: RwLock<IdMap<Arc<Node>>>,
+    unwritten: RwLock<IdMap<Node>>,
     /// The tree of the last older version rebuilt for a proof, for the next proof at that version.
     rebuilt: Mutex<Option<Arc<RebuiltTree>>>,
     /// Bytes of the last commit's batch per changed key: sizes the next batch's buffer up front, so building
@@ -217,7 +217,7 @@ pub(crate) enum NodeRef<'a> {
     /// Held by the upper tree.
     Upper(&'a Node),
     /// From the unwritten nodes, the node cache or the store.
-    Shared(Arc<Node>),
+    Shared(Node),
 }
 
 impl std::ops::Deref for NodeRef<'_> {
@@ -237,11 +237,11 @@ impl std::ops::Deref for NodeRef<'_> {
 struct Displaced {
     upper: crate::upper::Displaced,
     /// Unwritten nodes the commit replaced.
-    unwritten: Vec<(NodeId, Arc<Node>)>,
+    unwritten: Vec<(NodeId, Node)>,
     /// Ids the commit added to the unwritten nodes.
     added: Vec<NodeId>,
     /// At a checkpoint, the unwritten nodes before it (all of which it writes).
-    before_checkpoint: Option<IdMap<Arc<Node>>>,
+    before_checkpoint: Option<IdMap<Node>>,
 }
 
 /// Installs the in-memory part of `prepared` that a failed write can undo ([`restore`]): its nodes above the
@@ -256,7 +256,7 @@ struct Displaced {
 /// next block, which runs on rayon's pool, must never wait (the writer may need the pool).
 fn install(
     upper: &mut Arc<UpperTree>,
-    unwritten: &RwLock<IdMap<Arc<Node>>>,
+    unwritten: &RwLock<IdMap<Node>>,
     cache: &NodeCache,
     prepared: &mut PreparedCommit,
     pending: bool,
@@ -283,7 +283,7 @@ fn install(
 
 /// Undoes the [`install`] that returned `displaced` (the nodes it put in the cache may stay there: they are
 /// the same nodes, and the unwritten ones are found among the unwritten nodes first).
-fn restore(upper: &mut Arc<UpperTree>, unwritten: &RwLock<IdMap<Arc<Node>>>, displaced: Displaced) {
+fn restore(upper: &mut Arc<UpperTree>, unwritten: &RwLock<IdMap<Node>>, displaced: Displaced) {
     Arc::make_mut(upper).restore(displaced.upper);
     let mut unwritten = unwritten.write();
     if let Some(before) = displaced.before_checkpoint {
@@ -440,12 +440,12 @@ impl<S: KvStore> StateDb<S> {
     }
 
     /// The node `id` of the latest tree, if the upper tree holds it.
-    pub(crate) fn upper_node(&self, id: &NodeId) -> Option<&Arc<Node>> {
+    pub(crate) fn upper_node(&self, id: &NodeId) -> Option<&Node> {
         self.upper.get(id)
     }
 
     /// The latest tree's nodes below the linked depth written since the latest checkpoint, read-locked.
-    pub(crate) fn unwritten_nodes(&self) -> parking_lot::RwLockReadGuard<'_, IdMap<Arc<Node>>> {
+    pub(crate) fn unwritten_nodes(&self) -> parking_lot::RwLockReadGuard<'_, IdMap<Node>> {
         self.unwritten.read()
     }
 
@@ -561,7 +561,7 @@ impl<S: KvStore> StateDb<S> {
                 Root::Leaf(leaf) => break Some(leaf),
                 Root::Node(id, _) => {
                     let node = self.load_id(&id)?;
-                    let internal = node.as_ref();
+                    let internal = &node;
                     let n = nibble(&kh, levels.len());
                     let siblings =
                         internal.children.iter().filter(|c| c.nibble != n).map(|c| c.hash).collect();
@@ -863,7 +863,7 @@ impl<S: KvStore> StateDb<S> {
             if let Some(f) = self.in_flight.pop_front() {
                 if let Some(c) = f.checkpoint {
                     // In the store now: the cache may drop them.
-                    let written: Vec<(NodeId, Arc<Node>)> =
+                    let written: Vec<(NodeId, Node)> =
                         self.unwritten.write().extract_if(|id, _| id.version <= c).collect();
                     self.cache.insert_all(written);
                 }
@@ -988,7 +988,7 @@ impl<S: KvStore> StateDb<S> {
 
     /// Loads the node `id`: from the upper tree, the nodes written since the latest checkpoint (not in the
     /// store yet), the node cache or the store.
-    pub(crate) fn load_id(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+    pub(crate) fn load_id(&self, id: &NodeId) -> Result<Node, StateError> {
         match self.upper.get(id) {
             Some(n) => Ok(n.clone()),
             None => self.load_below_upper(id),
@@ -1000,7 +1000,7 @@ impl<S: KvStore> StateDb<S> {
     /// A record does not hold its children's hashes (see [`Node::encode_into`]): a node read from the store
     /// gets each internal child's hash from the cache or from the child's record, and each leaf's from its
     /// value record; the result must hash to the record's own hash.
-    fn load_below_upper(&self, id: &NodeId) -> Result<Arc<Node>, StateError> {
+    fn load_below_upper(&self, id: &NodeId) -> Result<Node, StateError> {
         if let Some(n) = self.unwritten.read().get(id) {
             return Ok(n.clone());
         }
@@ -1009,7 +1009,7 @@ impl<S: KvStore> StateDb<S> {
         }
         let k = id.encode();
         let record = self.node_record(&k)?;
-        let node = Arc::new(record.hydrate(&k, |c: &ChildRef| match c.leaf {
+        let node = record.hydrate(&k, |c: &ChildRef| match c.leaf {
             Some(key_hash) => {
                 let (_, value_hash) = self.leaf_value(&key_hash, c.version)?;
                 Ok::<_, StateError>(hashing::leaf_hash(&key_hash, &value_hash))
@@ -1021,7 +1021,7 @@ impl<S: KvStore> StateDb<S> {
                     None => Ok(self.node_record(&child.encode())?.hash),
                 }
             }
-        })?);
+        })?;
         self.cache.insert_id(*id, node.clone());
         Ok(node)
     }

@@ -24,7 +24,6 @@ use crate::records::{
 use crate::state_proof::{nibble, MAX_PROOF_DEPTH, RADIX};
 use crate::{Column, StateDb, StateError, StoreError};
 use purse_types::Hash;
-use std::sync::Arc;
 
 /// One change to apply: a key hash with the new value, or `None` to delete.
 pub(crate) struct Change<'a> {
@@ -94,11 +93,11 @@ pub(crate) struct UpdateOutput {
     pub node_records: WriteBatch,
     pub root: Root,
     /// Nodes built above the linked depth, for the upper tree (module `upper`).
-    pub upper: Vec<(NodeId, Arc<Node>)>,
+    pub upper: Vec<(NodeId, Node)>,
     /// Nodes of the previous version above the linked depth replaced by this one, to leave the upper tree.
     pub upper_replaced: Vec<NodeId>,
     /// Nodes written at or below the linked depth, for the node cache.
-    pub new_nodes: Vec<(NodeId, Arc<Node>)>,
+    pub new_nodes: Vec<(NodeId, Node)>,
     /// Nodes of the previous version at or below the linked depth replaced by this one (no longer in the
     /// latest tree), to evict from the node cache.
     pub replaced: Vec<NodeId>,
@@ -175,11 +174,11 @@ pub(crate) struct TreeUpdate<'d, S> {
     /// Value records and tombstones, in key-hash order.
     batch: WriteBatch,
     /// Nodes built by this version above the linked depth.
-    upper: Vec<(NodeId, Arc<Node>)>,
+    upper: Vec<(NodeId, Node)>,
     /// Nodes of the base version above the linked depth that this version replaces.
     upper_replaced: Vec<NodeId>,
     /// Nodes written by this version at or below the linked depth, in the order they were built.
-    new_nodes: Vec<(NodeId, Arc<Node>)>,
+    new_nodes: Vec<(NodeId, Node)>,
     /// Nodes of the base version at or below the linked depth that this version replaces.
     replaced: Vec<NodeId>,
     /// The node records, encoded as they are built, one batch per depth (each in path order).
@@ -453,7 +452,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             let sub = self.build(at.child(n, self.version), group)?;
             self.push_sub(at, n, sub, &mut children);
         }
-        Ok(seal(children))
+        Ok(seal(&children))
     }
 
     /// Rebuilds the node at `at`, whose children were `old` (in nibble order): `changed` gives, in nibble
@@ -495,7 +494,7 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             return Ok(Sub::Kept);
         }
         children.extend_from_slice(rest);
-        Ok(seal(children))
+        Ok(seal(&children))
     }
 
     /// Appends to `children` the entry of `sub`, the new subtree at nibble `n` of the node at `at`: nothing if
@@ -580,7 +579,6 @@ impl<'d, S: KvStore + Sync> TreeUpdate<'d, S> {
             self.records_at(id.depth())
                 .put_with(Column::StateNodes, &key[..id.encoded_len()], |out| node.encode_into(hash, out));
         }
-        let node = Arc::new(node);
         if self.is_linked(&id) {
             self.upper.push((id, node));
         } else {
@@ -628,15 +626,16 @@ fn is_unchanged(sub: &Sub, current: Option<&Child>) -> bool {
 }
 
 /// The subtree of a rebuilt node whose children are `children` (in nibble order): empty, the only child if it
-/// is a leaf (a node needs two children or one internal child), or a new node with its hash.
-fn seal(children: Vec<Child>) -> Sub {
-    match children.as_slice() {
+/// is a leaf (a node needs two children or one internal child), or a new node with its hash (the children
+/// copied into the node's own allocation).
+fn seal(children: &[Child]) -> Sub {
+    match children {
         [] => Sub::Empty,
         [Child { hash, version, leaf: Some(key_hash), .. }] => {
             Sub::Leaf(Leaf { key_hash: *key_hash, value_version: *version, hash: *hash })
         }
         _ => {
-            let node = Node { children };
+            let node = Node { children: children.into() };
             Sub::Internal(node.hash(), node)
         }
     }

@@ -12,10 +12,9 @@
 //! empty, and the node comes from the node cache or the store instead.
 
 use crate::node::{Node, NodeId};
-use std::sync::Arc;
 
 /// One position: the version that wrote its node, and the node.
-type Slot = Option<(u64, Arc<Node>)>;
+type Slot = Option<(u64, Node)>;
 
 /// What an [`UpperTree::install`] displaced: each changed slot (depth, position) with its previous content.
 #[derive(Debug, Default)]
@@ -24,7 +23,7 @@ pub(crate) struct Displaced {
 }
 
 /// Nodes of the latest tree at depths below `depth`, by position. A depth's table is allocated when its first
-/// node arrives (16^d slots of 16 bytes: 1 MB at depth 4, 16 MB at depth 5), so a small state stays small.
+/// node arrives (16^d slots of 24 bytes: 1.5 MB at depth 4, 24 MB at depth 5), so a small state stays small.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct UpperTree {
     /// One table per depth, `levels[d]` empty until a node at depth `d` is held.
@@ -38,7 +37,7 @@ impl UpperTree {
     }
 
     /// The node at `id`, if it is the one held at its position (same version).
-    pub fn get(&self, id: &NodeId) -> Option<&Arc<Node>> {
+    pub fn get(&self, id: &NodeId) -> Option<&Node> {
         let slot = self.levels.get(id.depth())?.get(id.position())?;
         match slot {
             Some((version, node)) if *version == id.version => Some(node),
@@ -49,7 +48,7 @@ impl UpperTree {
     /// Applies a commit: the nodes at `removed` leave (if still held at that version), then `added` are held.
     /// Returns what they displaced: [`restore`](Self::restore) undoes the install, and dropping the result
     /// frees the replaced nodes (which the caller may do later, off its critical path).
-    pub fn install(&mut self, removed: &[NodeId], added: Vec<(NodeId, Arc<Node>)>) -> Displaced {
+    pub fn install(&mut self, removed: &[NodeId], added: Vec<(NodeId, Node)>) -> Displaced {
         let mut displaced = Displaced { slots: Vec::with_capacity(removed.len() + added.len()) };
         for id in removed {
             let depth = id.depth();
@@ -97,8 +96,8 @@ mod tests {
     use crate::node::Child;
     use purse_types::Hash;
 
-    fn node(tag: u8) -> Arc<Node> {
-        Arc::new(Node { children: vec![Child { nibble: 0, hash: Hash([tag; 32]), version: 1, leaf: None }] })
+    fn node(tag: u8) -> Node {
+        Node { children: vec![Child { nibble: 0, hash: Hash([tag; 32]), version: 1, leaf: None }].into() }
     }
 
     #[test]
