@@ -560,8 +560,7 @@ impl<S: KvStore> StateDb<S> {
                 Root::Empty => break None,
                 Root::Leaf(leaf) => break Some(leaf),
                 Root::Node(id, _) => {
-                    let node = self.load_id(&id)?;
-                    let internal = &node;
+                    let internal = self.load_id(&id)?;
                     let n = nibble(&kh, levels.len());
                     let siblings =
                         internal.children.iter().filter(|c| c.nibble != n).map(|c| c.hash).collect();

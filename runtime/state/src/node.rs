@@ -199,8 +199,8 @@ pub const MAX_LINKED_DEPTH: usize = 6;
 /// An internal node of the tree: 1 to 16 children, ordered by nibble. (Leaves are child entries, see
 /// [`Child::leaf`].)
 ///
-/// The children are shared, in one allocation with their reference count: cloning a node is a reference
-/// count increment, and reading one follows a single pointer.
+/// The children are immutable and reference-counted, in one allocation with their count: cloning a node is a
+/// reference count increment, and reading one follows a single pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// Children ordered by strictly increasing nibble.

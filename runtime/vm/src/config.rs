@@ -163,8 +163,8 @@ pub struct FuelSchedule {
     /// every node, and the cache is not — so it prices the load of a module evicted from memory: reading the
     /// code and its precompiled image from the disk cache, checking and mapping it (measured 4.6 ns per code
     /// byte for a 24 KiB contract, at about 1 ns per fuel as the host calls are priced). A node compiles
-    /// only code it has never compiled or whose disk entry is damaged; one run without a disk cache compiles
-    /// on every memory miss, at about ten times this price.
+    /// only code it has never compiled or whose disk entry is damaged; a VM without a disk cache compiles on
+    /// every memory miss, at about ten times this price.
     pub code_load_per_byte: u64,
 }
 
