@@ -431,4 +431,44 @@ mod tests {
         assert!(matches!(sender.try_send(gossip(2, 10)), Err(TrySendError::Full(_))), "still reserved");
         sender.try_send(Inbound::Stop).expect("a freed slot");
     }
+
+    #[test]
+    fn racing_senders_never_pass_the_bounds_and_the_count_ends_at_zero() {
+        let weight = gossip(0, 1_000).weight();
+        let total = Bound { messages: 64, bytes: 40 * weight };
+        let (sender, rx) = inbox_with_bounds(total, Bound { messages: 8, bytes: 8 * weight });
+        let senders: Vec<_> = (0..4u64)
+            .map(|t| {
+                let sender = sender.clone();
+                std::thread::spawn(move || {
+                    let mut sent = 0u64;
+                    for i in 0..2_000 {
+                        let m = if i % 3 == 0 { Inbound::Stop } else { gossip(t * 10_000 + i, 1_000) };
+                        if sender.try_send(m).is_ok() {
+                            sent += 1;
+                        }
+                        assert!(sender.queued_messages() <= total.messages);
+                        assert!(sender.queued_bytes() <= total.bytes);
+                    }
+                    sent
+                })
+            })
+            .collect();
+        // The reader drains until the end marker (a read), sent once every sender is done.
+        let reader = std::thread::spawn(move || {
+            let mut received = 0u64;
+            loop {
+                match rx.recv_timeout(Duration::from_secs(60)).expect("the end marker comes") {
+                    Inbound::Read(_) => return received,
+                    _ => received += 1,
+                }
+            }
+        });
+        let sent: u64 = senders.into_iter().map(|h| h.join().expect("sender")).sum();
+        sender.send(Inbound::Read(Box::new(|_| {}))).expect("the reader is there");
+        let received = reader.join().expect("reader");
+        assert_eq!(sent, received, "every message taken in came out");
+        assert!(sent > 0);
+        assert_eq!((sender.queued_messages(), sender.queued_bytes()), (0, 0));
+    }
 }
