@@ -136,8 +136,7 @@ fn serve_connection(
                     }
                     break;
                 }
-                changed = stop.wait_for(|s| *s), if !stopping => {
-                    let _ = changed;
+                _ = stop.wait_for(|s| *s), if !stopping => {
                     stopping = true;
                     conn.as_mut().graceful_shutdown();
                 }

@@ -169,6 +169,13 @@ impl<S: KvStore> Storage<S> {
         self.state.wait_written().map_err(store_or_state)
     }
 
+    /// [`reader`](Self::reader), once the submitted blocks' writes have landed: what the block reads of this
+    /// store go through, so that they see every block it has taken.
+    fn written_reader(&self) -> Result<BlockReader<&S>, StorageError> {
+        self.wait_written()?;
+        Ok(self.reader())
+    }
+
     /// Checks `bundle` against this store and its state commit, and builds the block's batch: the state's
     /// batch (taken from `state`) wrapped with the block records, the new head and the commit marker.
     fn block_batch(
@@ -257,68 +264,57 @@ impl<S: KvStore> Storage<S> {
 
     /// Encoded header at `height`.
     pub fn header(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().header(height)
+        self.written_reader()?.header(height)
     }
 
     /// Encoded block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().block(height)
+        self.written_reader()?.block(height)
     }
 
     /// Encoded commit certificate of the block at `height`.
     pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().certificate(height)
+        self.written_reader()?.certificate(height)
     }
 
     /// Hash, state root and transaction ids of the block at `height`.
     pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, StorageError> {
-        self.wait_written()?;
-        self.reader().block_info(height)
+        self.written_reader()?.block_info(height)
     }
 
     /// Height of the block with hash `block_hash`.
     pub fn height_of(&self, block_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.wait_written()?;
-        self.reader().height_of(block_hash)
+        self.written_reader()?.height_of(block_hash)
     }
 
     /// Encoded header of the block with hash `block_hash`.
     pub fn header_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().header_by_hash(block_hash)
+        self.written_reader()?.header_by_hash(block_hash)
     }
 
     /// Encoded block with hash `block_hash`.
     pub fn block_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().block_by_hash(block_hash)
+        self.written_reader()?.block_by_hash(block_hash)
     }
 
     /// Encoded commit certificate of the block with hash `block_hash`.
     pub fn certificate_by_hash(&self, block_hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().certificate_by_hash(block_hash)
+        self.written_reader()?.certificate_by_hash(block_hash)
     }
 
     /// Where the transaction `tx_id` was committed.
     pub fn tx_location(&self, tx_id: &Hash) -> Result<Option<TxLocation>, StorageError> {
-        self.wait_written()?;
-        self.reader().tx_location(tx_id)
+        self.written_reader()?.tx_location(tx_id)
     }
 
     /// Location and encoded receipt of transaction `tx_id`.
     pub fn receipt(&self, tx_id: &Hash) -> Result<Option<(TxLocation, Vec<u8>)>, StorageError> {
-        self.wait_written()?;
-        self.reader().receipt(tx_id)
+        self.written_reader()?.receipt(tx_id)
     }
 
     /// Encoded receipts of the block at `height`, in block order (at most `limit`, from index `from`).
     pub fn receipts(&self, height: u64, from: u32, limit: usize) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.wait_written()?;
-        self.reader().receipts(height, from, limit)
+        self.written_reader()?.receipts(height, from, limit)
     }
 }
 

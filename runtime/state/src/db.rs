@@ -522,7 +522,7 @@ impl<S: KvStore> StateDb<S> {
     where
         S: Clone,
     {
-        let pending = (self.pending.len() > 0).then(|| self.pending.clone());
+        let pending = (!self.pending.is_empty()).then(|| self.pending.clone());
         crate::StateView::with_pending(self.store.clone(), self.latest, pending)
     }
 
@@ -1055,7 +1055,7 @@ impl<S: KvStore> StateDb<S> {
     /// again.
     fn record(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         let found = self.store.get(column, key)?;
-        if found.is_none() && self.pending.len() > 0 {
+        if found.is_none() && !self.pending.is_empty() {
             // Never on rayon's pool: the writer may need it (see `install`). The preparation that runs there
             // finds every node of a pending version in memory, so this is a missing record.
             if rayon::current_thread_index().is_none() {

@@ -106,9 +106,9 @@ impl PendingSet {
         self.versions.last()
     }
 
-    /// Number of versions.
-    pub(crate) fn len(&self) -> usize {
-        self.versions.len()
+    /// Whether no version is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.versions.is_empty()
     }
 
     /// `key`'s value at `version` if a pending version at or below it changed it (the newest such change).
